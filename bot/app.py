@@ -1,0 +1,59 @@
+"""Bot and dispatcher factories."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+
+from bot.handlers import build_root_router
+from bot.middlewares import TelegramUserMiddleware, UserLocaleMiddleware
+from locales import DOMAIN, LOCALES_DIR, ensure_compiled, translations
+
+SANDBOX_TOKEN = "1000000001:sandbox-token-not-secret"
+
+
+def create_bot(token: str, api_url: str | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_i18n(default_locale: str) -> I18n:
+    ensure_compiled()
+    return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
+
+
+def create_storage(redis_url: str | None) -> BaseStorage:
+    if redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(redis_url)
+    return MemoryStorage()
+
+
+def create_dispatcher(*, default_locale: str, storage: BaseStorage | None = None) -> Dispatcher:
+    dispatcher = Dispatcher(storage=storage or MemoryStorage(), default_locale=default_locale)
+    dispatcher.update.outer_middleware(TelegramUserMiddleware())
+    UserLocaleMiddleware(create_i18n(default_locale)).setup(dispatcher)
+    dispatcher.include_router(build_root_router())
+    dispatcher.startup.register(set_commands)
+    return dispatcher
+
+
+async def set_commands(bot: Bot, default_locale: str) -> None:
+    """The command list per language; Telegram matches two-letter codes, so Traditional
+    Chinese users see the ``zh`` list and everyone else the default locale's."""
+    for language_code, locale in ((None, default_locale), ("zh", "zh_Hans"), ("en", "en")):
+        gettext = translations(locale).gettext
+        commands = [
+            BotCommand(command="menu", description=gettext("Main menu")),
+            BotCommand(command="language", description=gettext("Choose your language")),
+            BotCommand(command="help", description=gettext("Help")),
+        ]
+        await bot.set_my_commands(commands, language_code=language_code)

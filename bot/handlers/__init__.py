@@ -1,0 +1,23 @@
+"""Routers, one per module; ``build_root_router`` assembles them in order.
+
+Each module exposes ``create_router()`` rather than a module-level router so that
+several dispatchers can live in one process (tests restart the bot in-process).
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from bot.handlers import errors, fallback, language, menu, start
+
+
+def build_root_router() -> Router:
+    root = Router(name="xianfeng")
+    # One-to-one conversations only: in groups the bot stays silent.
+    root.message.filter(F.chat.type == "private")
+    root.callback_query.filter(F.message.chat.type == "private")
+    # Order matters: fallback catches what nothing else handled.
+    root.include_routers(
+        *(module.create_router() for module in (errors, start, language, menu, fallback))
+    )
+    return root

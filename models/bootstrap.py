@@ -1,0 +1,34 @@
+"""First-run setup: an organisation root and an administrator to log in with."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from locales import N_, gettext
+from models.admins import AdminUser, Role, create_admin
+from models.org import OrgKind, OrgUnit, create_org_unit
+
+FIRST_ADMIN_USERNAME = "admin"
+
+
+@dataclass(frozen=True)
+class FirstAdmin:
+    username: str
+    password: str
+
+
+async def ensure_first_admin(locale: str) -> FirstAdmin | None:
+    """Create ``admin`` with a random password when no panel user exists yet.
+
+    Returns the credentials (to be shown once) or None when users already exist.
+    """
+    if await AdminUser.exists():
+        return None
+    root = await OrgUnit.filter(parent=None).order_by("id").first()
+    if root is None:
+        root = await create_org_unit(gettext(locale, N_("My district")), OrgKind.DISTRICT)
+    role = Role.DISTRICT_ADMIN if root.kind == OrgKind.DISTRICT else Role.STREET_ADMIN
+    password = secrets.token_urlsafe(12)
+    await create_admin(FIRST_ADMIN_USERNAME, password, role, root)
+    return FirstAdmin(FIRST_ADMIN_USERNAME, password)

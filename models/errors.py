@@ -1,0 +1,34 @@
+"""Domain errors: a translatable message id plus format parameters.
+
+Bot and panel render them with ``gettext(error.message).format(**error.params)``.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+    def render(self, gettext) -> str:
+        return gettext(self.message).format(**self.params)
+
+
+class NotFound(DomainError):
+    pass
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+class InviteError(DomainError):
+    pass
+
+
+class ValidationError(DomainError):
+    def __init__(self, message: str, field: str | None = None, **params: object) -> None:
+        super().__init__(message, **params)
+        self.field = field

@@ -1,0 +1,97 @@
+"""Party members and the Telegram accounts that talk to the bot."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from locales import N_
+
+
+class MemberType(StrEnum):
+    IN_SERVICE = "in_service"
+    RETIRED = "retired"
+    FLOATING = "floating"
+    WITHOUT_POST = "without_post"
+    LEADING_CADRE = "leading_cadre"
+
+
+MEMBER_TYPE_LABELS = {
+    MemberType.IN_SERVICE: N_("In-service"),
+    MemberType.RETIRED: N_("Retired"),
+    MemberType.FLOATING: N_("Floating"),
+    MemberType.WITHOUT_POST: N_("Without post"),
+    MemberType.LEADING_CADRE: N_("Leading cadre"),
+}
+
+
+class ManagementCategory(StrEnum):
+    CITY = "city"
+    DISTRICT = "district"
+    OTHER = "other"
+
+
+MANAGEMENT_CATEGORY_LABELS = {
+    ManagementCategory.CITY: N_("City-managed"),
+    ManagementCategory.DISTRICT: N_("District-managed"),
+    ManagementCategory.OTHER: N_("Other"),
+}
+
+NAME_MAX = 50
+TEXT_MAX = 200
+
+
+class Member(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=NAME_MAX, db_index=True)
+    phone = fields.CharField(max_length=32, null=True)
+    branch = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="members", on_delete=fields.RESTRICT
+    )
+    residence_community = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="residents", null=True, on_delete=fields.SET_NULL
+    )
+    building_unit = fields.CharField(max_length=64, default="")
+    work_unit = fields.ForeignKeyField(
+        "models.WorkUnit", related_name="members", null=True, on_delete=fields.SET_NULL
+    )
+    member_type = fields.CharEnumField(MemberType, max_length=16, db_index=True)
+    management_category = fields.CharEnumField(
+        ManagementCategory, max_length=16, default=ManagementCategory.OTHER
+    )
+    occupation = fields.CharField(max_length=64, default="")
+    skills = fields.CharField(max_length=TEXT_MAX, default="")
+    can_write = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    telegram: fields.BackwardOneToOneRelation[TelegramUser]
+
+    class Meta:
+        table = "member"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TelegramUser(Model):
+    """Anyone who has written to the bot, bound to a member once an invite is redeemed."""
+
+    id = fields.BigIntField(primary_key=True, generated=False)  # Telegram user id
+    first_name = fields.CharField(max_length=128, default="")
+    username = fields.CharField(max_length=64, null=True)
+    language_code = fields.CharField(max_length=16, null=True)
+    locale = fields.CharField(max_length=8, null=True)  # explicit choice via /language
+    member: fields.OneToOneNullableRelation[Member] = fields.OneToOneField(
+        "models.Member", related_name="telegram", null=True, on_delete=fields.SET_NULL
+    )
+    bound_at = fields.DatetimeField(null=True)
+    unreachable_since = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "telegram_user"

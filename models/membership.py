@@ -1,0 +1,220 @@
+"""Validating, creating and editing members: one set of rules for the panel form and imports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from locales import LOCALES, N_, gettext
+from models import audit
+from models.errors import DomainError, ValidationError
+from models.members import (
+    MANAGEMENT_CATEGORY_LABELS,
+    MEMBER_TYPE_LABELS,
+    NAME_MAX,
+    TEXT_MAX,
+    ManagementCategory,
+    Member,
+    MemberType,
+)
+from models.org import OrgKind, OrgUnit, get_or_create_work_unit, resolve_org_path
+
+FIELDS = (
+    "name", "phone", "branch", "residence_community", "building_unit", "work_unit",
+    "member_type", "management_category", "occupation", "skills", "can_write",
+)
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{5,30}$")
+_TRUE = {"1", "y", "yes", "true", "是", "能", "可以", "会", "√", "✓"}
+_FALSE = {"0", "n", "no", "false", "否", "不能", "不会", "×", "✗"}
+
+
+class FieldErrors(DomainError):
+    """Several field errors at once; ``errors`` maps a field name to its error."""
+
+    def __init__(self, errors: dict[str, ValidationError]) -> None:
+        super().__init__(N_("Please correct the marked fields."))
+        self.errors = errors
+
+
+@dataclass
+class CleanMember:
+    name: str
+    phone: str | None
+    branch: OrgUnit
+    residence_community: OrgUnit | None
+    building_unit: str
+    work_unit: str
+    member_type: MemberType
+    management_category: ManagementCategory
+    occupation: str
+    skills: str
+    can_write: bool
+    extra: dict = field(default_factory=dict)
+
+
+def _label_lookup(labels: Mapping) -> dict[str, object]:
+    """Accept an enum's code or its label in any of our languages."""
+    lookup: dict[str, object] = {}
+    for value, msgid in labels.items():
+        lookup[str(value).lower()] = value
+        lookup[msgid.lower()] = value
+        for locale in LOCALES:
+            lookup[gettext(locale, msgid).lower()] = value
+    return lookup
+
+
+def _text(values: Mapping, key: str) -> str:
+    value = values.get(key)
+    return "" if value is None else str(value).strip()
+
+
+async def _resolve_unit(value: str | int, kinds: set[OrgKind]) -> OrgUnit | None:
+    if isinstance(value, int) or str(value).isdigit():
+        unit = await OrgUnit.get_or_none(id=int(value))
+    elif "/" in str(value) or "／" in str(value):
+        unit = await resolve_org_path(str(value))
+    else:
+        candidates = await OrgUnit.filter(name=str(value), kind__in=list(kinds))
+        unit = candidates[0] if len(candidates) == 1 else None
+    return unit if unit is not None and unit.kind in kinds else None
+
+
+async def clean_member(values: Mapping[str, object], scope=None) -> CleanMember:
+    """Validate raw form or spreadsheet values; raise ``FieldErrors`` listing every problem."""
+    errors: dict[str, ValidationError] = {}
+
+    name = _text(values, "name")
+    if not name:
+        errors["name"] = ValidationError(N_("The name is required."), field="name")
+    elif len(name) > NAME_MAX:
+        errors["name"] = ValidationError(
+            N_("At most {count} characters."), field="name", count=NAME_MAX
+        )
+
+    phone = _text(values, "phone") or None
+    if phone and not PHONE_RE.match(phone):
+        errors["phone"] = ValidationError(N_("This does not look like a phone number."), field="phone")
+
+    branch = None
+    branch_value = values.get("branch")
+    if branch_value in (None, ""):
+        errors["branch"] = ValidationError(N_("The branch is required."), field="branch")
+    else:
+        branch = await _resolve_unit(branch_value, {OrgKind.BRANCH})
+        if branch is None:
+            errors["branch"] = ValidationError(
+                N_("No branch found for “{value}”."), field="branch", value=str(branch_value)
+            )
+        elif scope is not None and not scope.covers(branch):
+            errors["branch"] = ValidationError(
+                N_("This branch is outside your organisation."), field="branch"
+            )
+
+    community = None
+    community_value = values.get("residence_community")
+    if community_value not in (None, ""):
+        community = await _resolve_unit(community_value, {OrgKind.COMMUNITY})
+        if community is None:
+            errors["residence_community"] = ValidationError(
+                N_("No community found for “{value}”."), field="residence_community",
+                value=str(community_value),
+            )
+
+    member_type = None
+    raw_type = _text(values, "member_type")
+    if not raw_type:
+        errors["member_type"] = ValidationError(N_("The member type is required."), field="member_type")
+    else:
+        member_type = _label_lookup(MEMBER_TYPE_LABELS).get(raw_type.lower())
+        if member_type is None:
+            errors["member_type"] = ValidationError(
+                N_("Unknown member type “{value}”."), field="member_type", value=raw_type
+            )
+
+    category = ManagementCategory.OTHER
+    raw_category = _text(values, "management_category")
+    if raw_category:
+        category = _label_lookup(MANAGEMENT_CATEGORY_LABELS).get(raw_category.lower())
+        if category is None:
+            errors["management_category"] = ValidationError(
+                N_("Unknown management category “{value}”."), field="management_category",
+                value=raw_category,
+            )
+
+    can_write = True
+    raw_can_write = values.get("can_write")
+    if isinstance(raw_can_write, bool):
+        can_write = raw_can_write
+    elif raw_can_write not in (None, ""):
+        word = str(raw_can_write).strip().lower()
+        if word in _TRUE:
+            can_write = True
+        elif word in _FALSE:
+            can_write = False
+        else:
+            errors["can_write"] = ValidationError(
+                N_("Write yes or no."), field="can_write"
+            )
+
+    texts = {}
+    for key, limit in (("building_unit", 64), ("work_unit", 150), ("occupation", 64), ("skills", TEXT_MAX)):
+        texts[key] = _text(values, key)
+        if len(texts[key]) > limit:
+            errors[key] = ValidationError(N_("At most {count} characters."), field=key, count=limit)
+
+    if errors:
+        raise FieldErrors(errors)
+    return CleanMember(
+        name=name, phone=phone, branch=branch, residence_community=community,
+        member_type=member_type, management_category=category, can_write=can_write, **texts,
+    )
+
+
+def snapshot(member: Member) -> dict:
+    return {
+        "name": member.name,
+        "phone": member.phone,
+        "branch_id": member.branch_id,
+        "residence_community_id": member.residence_community_id,
+        "building_unit": member.building_unit,
+        "work_unit_id": member.work_unit_id,
+        "member_type": str(member.member_type),
+        "management_category": str(member.management_category),
+        "occupation": member.occupation,
+        "skills": member.skills,
+        "can_write": member.can_write,
+    }
+
+
+async def _apply(member: Member, clean: CleanMember) -> None:
+    member.name = clean.name
+    member.phone = clean.phone
+    member.branch = clean.branch
+    member.residence_community = clean.residence_community
+    member.building_unit = clean.building_unit
+    member.work_unit = await get_or_create_work_unit(clean.work_unit)
+    member.member_type = clean.member_type
+    member.management_category = clean.management_category
+    member.occupation = clean.occupation
+    member.skills = clean.skills
+    member.can_write = clean.can_write
+
+
+async def create_member(clean: CleanMember, actor: audit.Actor) -> Member:
+    member = Member()
+    await _apply(member, clean)
+    await member.save()
+    await audit.record(actor, "member.create", member, org_id=member.branch_id, after=snapshot(member))
+    return member
+
+
+async def update_member(member: Member, clean: CleanMember, actor: audit.Actor) -> Member:
+    before = snapshot(member)
+    await _apply(member, clean)
+    await member.save()
+    await audit.record(
+        actor, "member.update", member, org_id=member.branch_id, before=before, after=snapshot(member)
+    )
+    return member
+

@@ -1,0 +1,75 @@
+"""Flow-test harness: the real dispatcher polls the sandbox Bot API server over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest_asyncio
+from aiogram import Bot, Dispatcher
+
+from bot.app import create_bot, create_dispatcher
+from bot.sandbox import SandboxClient, SandboxServer
+
+
+class BotHarness:
+    """A sandbox, a client acting as users, and a bot process that can be restarted."""
+
+    def __init__(self, sandbox: SandboxServer, client: SandboxClient) -> None:
+        self.sandbox = sandbox
+        self.client = client
+        self.bot: Bot | None = None
+        self.dispatcher: Dispatcher | None = None
+        self._polling: asyncio.Task | None = None
+
+    async def start_bot(self) -> None:
+        self.bot = create_bot(self.sandbox.token, self.sandbox.url)
+        self.dispatcher = create_dispatcher(default_locale="zh_Hans")
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(self.bot, handle_signals=False, polling_timeout=1)
+        )
+        # No need to wait for readiness: the sandbox queues updates until they are polled.
+
+    async def stop_bot(self) -> None:
+        if self._polling is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            await self.dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self._polling, 10)
+        self._polling = None
+
+    async def restart_bot(self) -> None:
+        """Like restarting the bot process: a new Bot and Dispatcher, same database."""
+        await self.stop_bot()
+        await self.start_bot()
+
+    async def say(self, user_id: int, text: str, **user) -> dict:
+        """Send text as the user and return the bot's first reply."""
+        if user:
+            await self.client.user(user_id, **user)
+        message_id = await self.client.send_text(user_id, text)
+        return await self.client.wait_for_bot_message(user_id, after_message_id=message_id)
+
+    async def replies(self, user_id: int, after_message_id: int, count: int) -> list[dict]:
+        """Wait until the bot has sent ``count`` messages after ``after_message_id``."""
+        def enough(messages):
+            newer = [m for m in messages if m["from_bot"] and m["message_id"] > after_message_id]
+            return newer if len(newer) >= count else None
+
+        return await self.client.wait_until(user_id, enough)
+
+
+@pytest_asyncio.fixture
+async def harness(org):
+    sandbox = SandboxServer()
+    await sandbox.start()
+    client = SandboxClient(sandbox.url, default_timeout=5)
+    harness = BotHarness(sandbox, client)
+    await harness.start_bot()
+    try:
+        yield harness
+    finally:
+        await harness.stop_bot()
+        await client.close()
+        await sandbox.stop()

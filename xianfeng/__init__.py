@@ -1,0 +1,1 @@
+"""Xianfeng (先锋): the composition root — configuration, CLI and process wiring."""

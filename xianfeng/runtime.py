@@ -1,0 +1,146 @@
+"""Process wiring: start the bot, the panel, the scheduler (and the sandbox) on one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiohttp import web
+
+from admin.app import create_admin_app
+from bot.app import create_bot, create_dispatcher, create_storage
+from bot.sandbox import SandboxServer
+from bot.sandbox.state import DEFAULT_BOT_USERNAME
+from locales import gettext
+from models.bootstrap import ensure_first_admin
+from models.db import close_db, init_db
+from xianfeng.scheduler import create_scheduler
+from xianfeng.settings import Settings
+
+log = logging.getLogger("xianfeng")
+
+
+@dataclass
+class Running:
+    """What a started process exposes (used by the console banner and by tests)."""
+
+    admin_url: str | None = None
+    sandbox: SandboxServer | None = None
+    bot_username: str | None = None
+    first_admin: object | None = None
+    ready_seconds: float = 0.0
+    polling: asyncio.Task | None = None
+    bot: Bot | None = None
+    extras: dict = field(default_factory=dict)
+
+
+def bot_endpoint(settings: Settings, sandbox: SandboxServer | None) -> tuple[str, str | None]:
+    """The token and Bot API base URL to use: the sandbox's when it runs, else the configured ones."""
+    if sandbox is not None:
+        return sandbox.token, sandbox.url
+    return settings.bot_token, settings.telegram_api_url
+
+
+async def start(
+    settings: Settings, stack: AsyncExitStack, *, bot: bool = True, admin: bool = True,
+    scheduler: bool = True,
+) -> Running:
+    """Start the requested components; everything started is registered on ``stack`` for shutdown."""
+    began = time.perf_counter()
+    running = Running()
+    await init_db(settings.resolved_database_url)
+    stack.push_async_callback(close_db)
+    running.first_admin = await ensure_first_admin(settings.default_locale)
+
+    if bot and settings.use_sandbox:
+        running.sandbox = SandboxServer(host=settings.sandbox_host, port=settings.sandbox_port)
+        await running.sandbox.start()
+        stack.push_async_callback(running.sandbox.stop)
+
+    running.bot_username = settings.bot_username or (
+        DEFAULT_BOT_USERNAME if settings.use_sandbox else None
+    )
+    if bot:
+        token, api_url = bot_endpoint(settings, running.sandbox)
+        running.bot = create_bot(token, api_url)
+        me = await running.bot.get_me()
+        running.bot_username = me.username
+        dispatcher = create_dispatcher(
+            default_locale=settings.default_locale, storage=create_storage(settings.redis_url)
+        )
+        running.polling = asyncio.create_task(
+            dispatcher.start_polling(running.bot, handle_signals=False), name="bot-polling"
+        )
+
+        async def stop_polling() -> None:
+            with contextlib.suppress(RuntimeError):
+                await dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running.polling
+            await dispatcher.storage.close()
+
+        stack.push_async_callback(stop_polling)
+
+    if admin:
+        app = create_admin_app(
+            settings,
+            bot_username=lambda: running.bot_username or DEFAULT_BOT_USERNAME,
+            sandbox_chat_url=running.sandbox.chat_page_url if running.sandbox else None,
+        )
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.admin_host, settings.admin_port)
+        await site.start()
+        stack.push_async_callback(runner.cleanup)
+        port = runner.addresses[0][1]
+        running.admin_url = settings.admin_public_url or f"http://{settings.admin_host}:{port}/"
+
+    if scheduler:
+        jobs = create_scheduler(settings)
+        jobs.start()
+        stack.callback(jobs.shutdown, wait=False)
+
+    running.ready_seconds = time.perf_counter() - began
+    return running
+
+
+def banner(settings: Settings, running: Running) -> str:
+    _ = lambda text: gettext(settings.default_locale, text)  # noqa: E731
+    lines = [_("Xianfeng is running (ready in {seconds:.1f} s).").format(seconds=running.ready_seconds)]
+    if running.admin_url:
+        lines.append(_("Admin panel: {url}").format(url=running.admin_url))
+    if running.first_admin is not None:
+        lines.append(
+            _("First login — user name: {username}  password: {password}  (shown only once)").format(
+                username=running.first_admin.username, password=running.first_admin.password
+            )
+        )
+    if running.sandbox is not None:
+        lines.append(_("Sandbox chat page (no Telegram token configured): {url}").format(
+            url=running.sandbox.chat_page_url))
+    elif running.bot_username:
+        lines.append(_("Bot: https://t.me/{username}").format(username=running.bot_username))
+    lines.append(_("Press Ctrl+C to stop."))
+    return "\n".join(lines)
+
+
+async def serve(settings: Settings, **components: bool) -> None:
+    """Run until SIGINT/SIGTERM, then shut everything down in reverse order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        running = await start(settings, stack, **components)
+        print(banner(settings, running), flush=True)
+        waiters = [asyncio.create_task(stop.wait())]
+        if running.polling is not None:
+            waiters.append(running.polling)
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        log.info("shutting down")

@@ -1,0 +1,18 @@
+"""The APScheduler instance: started inside the running loop, jobs with stable ids."""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from models.admins import purge_expired
+from xianfeng.settings import Settings
+
+
+def create_scheduler(settings: Settings) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    scheduler.add_job(
+        purge_expired, CronTrigger(hour=3, minute=30, timezone=settings.tz),
+        id="housekeeping", replace_existing=True, coalesce=True, misfire_grace_time=3600,
+    )
+    return scheduler
