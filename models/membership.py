@@ -53,14 +53,22 @@ class CleanMember:
     extra: dict = field(default_factory=dict)
 
 
+_MEMBER_SUFFIXES = ("党员", "黨員")
+
+
+def _label_key(text: str) -> str:
+    text = text.strip().lower()
+    for suffix in _MEMBER_SUFFIXES:
+        text = text.removesuffix(suffix)
+    return text
+
+
 def _label_lookup(labels: Mapping) -> dict[str, object]:
-    """Accept an enum's code or its label in any of our languages."""
+    """Accept an enum's code or its label in any of our languages ("在职" or "在职党员")."""
     lookup: dict[str, object] = {}
     for value, msgid in labels.items():
-        lookup[str(value).lower()] = value
-        lookup[msgid.lower()] = value
-        for locale in LOCALES:
-            lookup[gettext(locale, msgid).lower()] = value
+        for text in (str(value), msgid, *(gettext(locale, msgid) for locale in LOCALES)):
+            lookup[_label_key(text)] = value
     return lookup
 
 
@@ -126,7 +134,7 @@ async def clean_member(values: Mapping[str, object], scope=None) -> CleanMember:
     if not raw_type:
         errors["member_type"] = ValidationError(N_("The member type is required."), field="member_type")
     else:
-        member_type = _label_lookup(MEMBER_TYPE_LABELS).get(raw_type.lower())
+        member_type = _label_lookup(MEMBER_TYPE_LABELS).get(_label_key(raw_type))
         if member_type is None:
             errors["member_type"] = ValidationError(
                 N_("Unknown member type “{value}”."), field="member_type", value=raw_type
@@ -135,7 +143,7 @@ async def clean_member(values: Mapping[str, object], scope=None) -> CleanMember:
     category = ManagementCategory.OTHER
     raw_category = _text(values, "management_category")
     if raw_category:
-        category = _label_lookup(MANAGEMENT_CATEGORY_LABELS).get(raw_category.lower())
+        category = _label_lookup(MANAGEMENT_CATEGORY_LABELS).get(_label_key(raw_category))
         if category is None:
             errors["management_category"] = ValidationError(
                 N_("Unknown management category “{value}”."), field="management_category",

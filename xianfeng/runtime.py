@@ -54,9 +54,12 @@ async def start(
     """Start the requested components; everything started is registered on ``stack`` for shutdown."""
     began = time.perf_counter()
     running = Running()
-    await init_db(settings.resolved_database_url)
+    url = settings.resolved_database_url
+    # SQLite is migrated at start; PostgreSQL deployments run `xianfeng migrate` once per release.
+    await init_db(url, run_migrations=url.startswith("sqlite"))
     stack.push_async_callback(close_db)
-    running.first_admin = await ensure_first_admin(settings.default_locale)
+    if admin:
+        running.first_admin = await ensure_first_admin(settings.default_locale)
 
     if bot and settings.use_sandbox:
         running.sandbox = SandboxServer(host=settings.sandbox_host, port=settings.sandbox_port)

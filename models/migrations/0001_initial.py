@@ -135,7 +135,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='TelegramUser',
             fields=[
-                ('id', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('id', fields.BigIntField(generated=False, primary_key=True, unique=True, db_index=True)),
                 ('first_name', fields.CharField(default='', max_length=128)),
                 ('username', fields.CharField(null=True, max_length=64)),
                 ('language_code', fields.CharField(null=True, max_length=16)),

@@ -167,3 +167,15 @@ async def test_expiry_is_checked_at_redemption_time(harness, org):
     await Invite.filter(id=invite.id).update(expires_at=datetime.now(UTC))
     reply = await harness.say(7090, f"/start {invite.code}")
     assert "已过期" in reply["text"]
+
+
+async def test_a_crash_in_a_handler_gets_a_translated_apology(harness, org, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("bot.handlers.menu.help_text", broken)
+    await harness.client.user(7100, "Ann", language_code="en")
+    reply = await harness.say(7100, "/help")
+    assert "Sorry, something went wrong" in reply["text"]
+    assert "boom" not in reply["text"]
+    assert any("boom" in str(record.exc_info) for record in caplog.records if record.exc_info)

@@ -1,0 +1,84 @@
+"""The one-process product: sandbox, bot, panel and scheduler start together and stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from contextlib import AsyncExitStack
+
+import aiohttp
+import pytest
+
+from bot.sandbox import SandboxClient
+from xianfeng.runtime import banner, start
+from xianfeng.settings import Settings
+
+
+def settings_for(tmp_path, **overrides) -> Settings:
+    values = dict(
+        bot_token=None, database_url=f"sqlite://{tmp_path / 'run.sqlite3'}", admin_port=0,
+        sandbox_port=0, default_locale="en", redis_url=None, webhook_url=None,
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+async def test_run_starts_everything_and_bot_answers(tmp_path):
+    settings = settings_for(tmp_path)
+    async with AsyncExitStack() as stack:
+        running = await start(settings, stack)
+        text = banner(settings, running)
+        assert running.first_admin is not None and running.first_admin.password in text
+        assert running.sandbox.chat_page_url in text and running.admin_url in text
+
+        async with aiohttp.ClientSession() as http:
+            async with http.get(running.admin_url + "login") as response:
+                assert response.status == 200
+        async with SandboxClient(running.sandbox.url) as client:
+            await client.user(501, "Ann", language_code="en")
+            await client.send_text(501, "/start")
+            reply = await client.wait_for_bot_message(501)
+            assert "invitation link" in reply["text"]
+        assert running.bot_username == running.sandbox.state.bot_username
+
+    async with AsyncExitStack() as stack:  # a second start: the admin exists, no new password
+        running = await start(settings, stack, bot=False, scheduler=False)
+        assert running.first_admin is None
+
+
+async def test_real_token_never_starts_the_sandbox(tmp_path):
+    settings = settings_for(tmp_path, bot_token="123:real")
+    assert not settings.use_sandbox
+    async with AsyncExitStack() as stack:
+        running = await start(settings, stack, bot=False, scheduler=False)
+        assert running.sandbox is None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+async def test_xianfeng_run_process_prints_banner_and_stops_on_sigterm(tmp_path):
+    env = {
+        **os.environ, "DATA_DIR": str(tmp_path), "ADMIN_PORT": "0", "SANDBOX_PORT": "0",
+        "DEFAULT_LOCALE": "en", "BOT_TOKEN": "", "DATABASE_URL": "",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "xianfeng.cli", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    lines = []
+    try:
+        while not lines or "Ctrl+C" not in lines[-1]:
+            line = await asyncio.wait_for(process.stdout.readline(), 60)
+            assert line, "process ended early:\n" + "".join(lines)
+            lines.append(line.decode())
+        output = "".join(lines)
+        assert re.search(r"Admin panel: http://127\.0\.0\.1:\d+/", output)
+        assert re.search(r"password: \S+", output)
+        assert "Sandbox chat page" in output
+        assert (tmp_path / "xianfeng.sqlite3").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 20)
+    assert code == 0
