@@ -5,7 +5,12 @@ from models.audit import AuditEntry
 from models.invites import Invite
 from models.members import Member, TelegramUser
 from models.org import OrgUnit, WorkUnit
+from models.outbox import OutboxMessage
+from models.pledges import Pledge, PledgeItem, PledgeProgress
+from models.points import PointCard
+from models.wishes import Wish, WishProgress
 
 __models__ = [
     OrgUnit, WorkUnit, Member, TelegramUser, Invite, AdminUser, AdminSession, LoginAttempt, AuditEntry,
+    PointCard, Wish, WishProgress, Pledge, PledgeItem, PledgeProgress,
 ]

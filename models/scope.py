@@ -44,6 +44,9 @@ class Scope:
     def covers(self, unit: OrgUnit) -> bool:
         return unit.path.startswith(self.path)
 
+    async def covers_id(self, unit_id: int) -> bool:
+        return await self.org_units().filter(id=unit_id).exists()
+
     def org_units(self) -> QuerySet[OrgUnit]:
         return OrgUnit.filter(path__startswith=self.path)
 

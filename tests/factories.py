@@ -53,3 +53,17 @@ async def admin(username: str, role: Role, org: OrgUnit, password: str = PASSWOR
 
 async def invite(member: Member, days: int = 30) -> Invite:
     return await issue_invite(member, timedelta(days=days), Actor.system("tests"))
+
+
+async def published_wish(community: OrgUnit, text: str = "帮忙修水管", **review):
+    from datetime import date, timedelta
+
+    from models.wishes import WishCategory, publish_wish, submit_wish
+
+    wish = await submit_wish(community, text, Actor.system("tests"), resident_name="王阿姨",
+                             contact_phone="13700000000", resident=review.pop("resident", None))
+    return await publish_wish(
+        wish, Actor.system("tests"), category=review.get("category", WishCategory.CONVENIENCE),
+        service_standard=review.get("service_standard", "上门服务"),
+        deadline=review.get("deadline", date.today() + timedelta(days=14)),
+    )

@@ -1,0 +1,395 @@
+"""Public pledges (我是党员我承诺): the yearly cycle of one member's (or one branch's) pledge.
+
+    draft → submitted → returned (with guidance) → submitted … → approved → published
+    → half_year_reviewed → assessed
+
+Progress entries (践诺记录) are logged from approval on. Every transition checks the
+current status with a conditional UPDATE, checks the actor's rights, and writes an
+audit entry; a wrong move raises a DomainError with a translatable message.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from locales import N_
+from models import audit
+from models.admins import Role
+from models.errors import DomainError, PermissionDenied, ValidationError
+from models.members import Member
+from models.org import OrgKind, OrgUnit
+
+ITEM_TEXT_MAX = 500
+MAX_ITEMS = 12
+COMMENT_MAX = 1000
+
+
+class PledgeStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    HALF_YEAR_REVIEWED = "half_year_reviewed"
+    ASSESSED = "assessed"
+
+
+PLEDGE_STATUS_LABELS = {
+    PledgeStatus.DRAFT: N_("Draft"),
+    PledgeStatus.SUBMITTED: N_("Awaiting review"),
+    PledgeStatus.RETURNED: N_("Returned for revision"),
+    PledgeStatus.APPROVED: N_("Approved"),
+    PledgeStatus.PUBLISHED: N_("Published"),
+    PledgeStatus.HALF_YEAR_REVIEWED: N_("Half-year reviewed"),
+    PledgeStatus.ASSESSED: N_("Assessed"),
+}
+
+EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
+KEEPING = (PledgeStatus.APPROVED, PledgeStatus.PUBLISHED, PledgeStatus.HALF_YEAR_REVIEWED)
+
+
+class ItemKind(StrEnum):
+    POLITICAL = "political"
+    DUTY = "duty"
+    PRACTICAL = "practical"
+
+
+ITEM_KIND_LABELS = {
+    ItemKind.POLITICAL: N_("Political pledge"),
+    ItemKind.DUTY: N_("Duty pledge"),
+    ItemKind.PRACTICAL: N_("Practical-matter pledge"),
+}
+
+
+class Grade(StrEnum):
+    EXCELLENT = "excellent"
+    PASS = "pass"
+    BASIC_PASS = "basic_pass"
+    FAIL = "fail"
+
+
+GRADE_LABELS = {
+    Grade.EXCELLENT: N_("Excellent"),
+    Grade.PASS: N_("Pass"),
+    Grade.BASIC_PASS: N_("Basic pass"),
+    Grade.FAIL: N_("Fail"),
+}
+
+
+class Pledge(Model):
+    id = fields.IntField(primary_key=True)
+    year = fields.SmallIntField(db_index=True)
+    # "m:<member id>:<year>" or "b:<branch id>:<year>": one pledge per owner and year.
+    owner_key = fields.CharField(max_length=40, unique=True)
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="pledges", null=True, on_delete=fields.CASCADE
+    )
+    branch: fields.ForeignKeyRelation[OrgUnit] = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="pledges", on_delete=fields.RESTRICT
+    )
+    status = fields.CharEnumField(PledgeStatus, max_length=24, default=PledgeStatus.DRAFT, db_index=True)
+    proxy_entered = fields.BooleanField(default=False)
+    entered_by = fields.ForeignKeyField(
+        "models.AdminUser", related_name="pledges_entered", null=True, on_delete=fields.SET_NULL
+    )
+    submitted_at = fields.DatetimeField(null=True)
+    reviewed_by = fields.ForeignKeyField(
+        "models.AdminUser", related_name="pledges_reviewed", null=True, on_delete=fields.SET_NULL
+    )
+    reviewed_at = fields.DatetimeField(null=True)
+    return_guidance = fields.TextField(default="")
+    times_returned = fields.SmallIntField(default=0)
+    approved_at = fields.DatetimeField(null=True)
+    published_at = fields.DatetimeField(null=True)
+    half_year_summary = fields.TextField(default="")
+    half_year_summary_at = fields.DatetimeField(null=True)
+    leader_comment = fields.TextField(default="")
+    residents_satisfied = fields.IntField(default=0)
+    residents_basic = fields.IntField(default=0)
+    residents_unsatisfied = fields.IntField(default=0)
+    half_year_reviewed_at = fields.DatetimeField(null=True)
+    grade = fields.CharEnumField(Grade, max_length=16, null=True)
+    satisfaction_score = fields.SmallIntField(null=True)  # percentage 0–100
+    assessment_comment = fields.TextField(default="")
+    assessed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    items: fields.ReverseRelation[PledgeItem]
+
+    class Meta:
+        table = "pledge"
+        ordering = ["-year", "id"]
+
+    @property
+    def is_branch_pledge(self) -> bool:
+        return self.member_id is None
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE
+
+
+class PledgeItem(Model):
+    id = fields.IntField(primary_key=True)
+    pledge: fields.ForeignKeyRelation[Pledge] = fields.ForeignKeyField(
+        "models.Pledge", related_name="items", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(ItemKind, max_length=16)
+    text = fields.CharField(max_length=ITEM_TEXT_MAX)
+    target_date = fields.DateField(null=True)
+    position = fields.SmallIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "pledge_item"
+        ordering = ["position", "id"]
+
+
+class PledgeProgress(Model):
+    """One entry of how a pledge item is being kept (践诺记录)."""
+
+    id = fields.IntField(primary_key=True)
+    pledge: fields.ForeignKeyRelation[Pledge] = fields.ForeignKeyField(
+        "models.Pledge", related_name="progress", on_delete=fields.CASCADE
+    )
+    item: fields.ForeignKeyRelation[PledgeItem] = fields.ForeignKeyField(
+        "models.PledgeItem", related_name="progress", on_delete=fields.CASCADE
+    )
+    text = fields.CharField(max_length=ITEM_TEXT_MAX)
+    photo_file_id = fields.CharField(max_length=200, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "pledge_progress"
+        ordering = ["id"]
+
+
+# ---------------------------------------------------------------- rights
+
+
+def _is_owner(pledge: Pledge, actor: audit.Actor) -> bool:
+    return actor.member is not None and pledge.member_id == actor.member.id
+
+
+async def _require_editor(pledge: Pledge, actor: audit.Actor, scope=None) -> None:
+    """The member themself, or a secretary entering on their behalf (proxy)."""
+    if _is_owner(pledge, actor):
+        return
+    if scope is not None and actor.admin is not None and await scope.covers_id(pledge.branch_id):
+        scope.require_write()
+        return
+    raise PermissionDenied(N_("You cannot change this pledge."))
+
+
+async def _require_reviewer(pledge: Pledge, scope) -> None:
+    """Branch secretaries review their members' pledges; the street committee reviews branch pledges."""
+    if scope is None or not await scope.covers_id(pledge.branch_id):
+        raise PermissionDenied(N_("This pledge is outside your organisation."))
+    scope.require_write()
+    if pledge.is_branch_pledge and scope.user.role not in (Role.STREET_ADMIN, Role.DISTRICT_ADMIN):
+        raise PermissionDenied(N_("Branch pledges are reviewed by the sub-district committee."))
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _clean_text(text: str, limit: int, field: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(N_("Please write something."), field=field)
+    if len(text) > limit:
+        raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
+    return text
+
+
+async def pledge_for(member: Member, year: int, actor: audit.Actor) -> Pledge:
+    """The member's pledge of ``year``, created as a draft on first use."""
+    key = f"m:{member.id}:{year}"
+    pledge = await Pledge.get_or_none(owner_key=key)
+    if pledge is None:
+        proxy = actor.admin is not None
+        pledge, created = await Pledge.get_or_create(
+            owner_key=key,
+            defaults={"year": year, "member_id": member.id, "branch_id": member.branch_id,
+                      "proxy_entered": proxy, "entered_by": actor.admin},
+        )
+        if created:
+            await audit.record(actor, "pledge.create", pledge, org_id=pledge.branch_id, proxy=proxy)
+    return pledge
+
+
+async def branch_pledge_for(branch: OrgUnit, year: int, actor: audit.Actor) -> Pledge:
+    if branch.kind != OrgKind.BRANCH:
+        raise ValidationError(N_("Choose a branch."), field="branch")
+    pledge, created = await Pledge.get_or_create(
+        owner_key=f"b:{branch.id}:{year}", defaults={"year": year, "branch_id": branch.id},
+    )
+    if created:
+        await audit.record(actor, "pledge.create", pledge, org_id=branch.id)
+    return pledge
+
+
+def _require_editable(pledge: Pledge) -> None:
+    if not pledge.editable:
+        raise DomainError(N_("This pledge can no longer be changed (it is {status})."),
+                          status=PLEDGE_STATUS_LABELS[pledge.status])
+
+
+async def add_item(
+    pledge: Pledge, kind: ItemKind, text: str, actor: audit.Actor, *, target_date: date | None = None,
+    scope=None,
+) -> PledgeItem:
+    await _require_editor(pledge, actor, scope)
+    await pledge.refresh_from_db()
+    _require_editable(pledge)
+    if await PledgeItem.filter(pledge=pledge).count() >= MAX_ITEMS:
+        raise ValidationError(N_("A pledge can have at most {count} items."), field="text", count=MAX_ITEMS)
+    last = await PledgeItem.filter(pledge=pledge).order_by("-position").first()
+    item = await PledgeItem.create(
+        pledge=pledge, kind=ItemKind(kind), text=_clean_text(text, ITEM_TEXT_MAX, "text"),
+        target_date=target_date, position=(last.position + 1) if last else 0,
+    )
+    await _mark_proxy(pledge, actor)
+    return item
+
+
+async def update_item(item: PledgeItem, text: str, actor: audit.Actor, *, scope=None) -> PledgeItem:
+    await item.fetch_related("pledge")
+    await _require_editor(item.pledge, actor, scope)
+    _require_editable(item.pledge)
+    item.text = _clean_text(text, ITEM_TEXT_MAX, "text")
+    await item.save(update_fields=["text"])
+    await _mark_proxy(item.pledge, actor)
+    return item
+
+
+async def delete_item(item: PledgeItem, actor: audit.Actor, *, scope=None) -> None:
+    await item.fetch_related("pledge")
+    await _require_editor(item.pledge, actor, scope)
+    _require_editable(item.pledge)
+    await item.delete()
+
+
+async def _mark_proxy(pledge: Pledge, actor: audit.Actor) -> None:
+    if actor.admin is not None and not pledge.proxy_entered and pledge.member_id is not None:
+        await Pledge.filter(id=pledge.id).update(proxy_entered=True, entered_by_id=actor.admin.id)
+        pledge.proxy_entered = True
+
+
+# ---------------------------------------------------------------- transitions
+
+
+async def _transition(
+    pledge: Pledge, expected: tuple[PledgeStatus, ...], actor: audit.Actor, action: str, **changes,
+) -> Pledge:
+    before = {"status": str(pledge.status)}
+    updated = await Pledge.filter(id=pledge.id, status__in=list(expected)).update(**changes)
+    await pledge.refresh_from_db()
+    if updated != 1:
+        raise DomainError(N_("This pledge is {status} now: the action was not applied."),
+                          status=PLEDGE_STATUS_LABELS[pledge.status])
+    await audit.record(
+        actor, action, pledge, org_id=pledge.branch_id, before=before,
+        after={key: value if isinstance(value, (int, str, type(None))) else str(value)
+               for key, value in changes.items()},
+        proxy=actor.admin is not None and pledge.member_id is not None and action == "pledge.submit",
+    )
+    return pledge
+
+
+async def submit(pledge: Pledge, actor: audit.Actor, *, scope=None) -> Pledge:
+    await _require_editor(pledge, actor, scope)
+    if not await PledgeItem.filter(pledge=pledge).exists():
+        raise ValidationError(N_("Add at least one item before submitting."), field="items")
+    if actor.admin is not None:
+        await _mark_proxy(pledge, actor)
+    return await _transition(pledge, EDITABLE, actor, "pledge.submit",
+                             status=PledgeStatus.SUBMITTED, submitted_at=datetime.now(UTC))
+
+
+async def return_for_revision(pledge: Pledge, scope, guidance: str) -> Pledge:
+    await _require_reviewer(pledge, scope)
+    guidance = _clean_text(guidance, COMMENT_MAX, "guidance")
+    return await _transition(
+        pledge, (PledgeStatus.SUBMITTED,), audit.Actor(admin=scope.user), "pledge.return",
+        status=PledgeStatus.RETURNED, return_guidance=guidance, reviewed_by_id=scope.user.id,
+        reviewed_at=datetime.now(UTC), times_returned=pledge.times_returned + 1,
+    )
+
+
+async def approve(pledge: Pledge, scope) -> Pledge:
+    await _require_reviewer(pledge, scope)
+    now = datetime.now(UTC)
+    return await _transition(
+        pledge, (PledgeStatus.SUBMITTED,), audit.Actor(admin=scope.user), "pledge.approve",
+        status=PledgeStatus.APPROVED, reviewed_by_id=scope.user.id, reviewed_at=now, approved_at=now,
+    )
+
+
+async def publish(pledge: Pledge, scope) -> Pledge:
+    await _require_reviewer(pledge, scope)
+    return await _transition(
+        pledge, (PledgeStatus.APPROVED,), audit.Actor(admin=scope.user), "pledge.publish",
+        status=PledgeStatus.PUBLISHED, published_at=datetime.now(UTC),
+    )
+
+
+async def write_half_year_summary(pledge: Pledge, actor: audit.Actor, text: str, *, scope=None) -> Pledge:
+    await _require_editor(pledge, actor, scope)
+    text = _clean_text(text, COMMENT_MAX, "summary")
+    return await _transition(
+        pledge, (PledgeStatus.PUBLISHED,), actor, "pledge.half_year_summary",
+        half_year_summary=text, half_year_summary_at=datetime.now(UTC),
+    )
+
+
+async def record_half_year_review(
+    pledge: Pledge, scope, *, leader_comment: str, satisfied: int, basic: int, unsatisfied: int,
+) -> Pledge:
+    await _require_reviewer(pledge, scope)
+    counts = {"satisfied": satisfied, "basic": basic, "unsatisfied": unsatisfied}
+    for field_name, value in counts.items():
+        if not isinstance(value, int) or value < 0 or value > 100_000:
+            raise ValidationError(N_("Enter a whole number of people (0 or more)."), field=field_name)
+    return await _transition(
+        pledge, (PledgeStatus.PUBLISHED,), audit.Actor(admin=scope.user), "pledge.half_year_review",
+        status=PledgeStatus.HALF_YEAR_REVIEWED, half_year_reviewed_at=datetime.now(UTC),
+        leader_comment=_clean_text(leader_comment, COMMENT_MAX, "leader_comment"),
+        residents_satisfied=satisfied, residents_basic=basic, residents_unsatisfied=unsatisfied,
+    )
+
+
+async def assess(pledge: Pledge, scope, *, grade: Grade, satisfaction_score: int, comment: str = "") -> Pledge:
+    await _require_reviewer(pledge, scope)
+    if not isinstance(satisfaction_score, int) or not 0 <= satisfaction_score <= 100:
+        raise ValidationError(N_("Enter a percentage from 0 to 100."), field="satisfaction_score")
+    if len(comment) > COMMENT_MAX:
+        raise ValidationError(N_("At most {count} characters."), field="comment", count=COMMENT_MAX)
+    return await _transition(
+        pledge, (PledgeStatus.PUBLISHED, PledgeStatus.HALF_YEAR_REVIEWED), audit.Actor(admin=scope.user),
+        "pledge.assess", status=PledgeStatus.ASSESSED, grade=Grade(grade),
+        satisfaction_score=satisfaction_score, assessment_comment=comment.strip(), assessed_at=datetime.now(UTC),
+    )
+
+
+async def log_progress(
+    item: PledgeItem, actor: audit.Actor, text: str, *, photo_file_id: str | None = None, scope=None,
+) -> PledgeProgress:
+    await item.fetch_related("pledge")
+    await _require_editor(item.pledge, actor, scope)
+    if item.pledge.status not in KEEPING:
+        raise DomainError(N_("Progress can be logged once the pledge is approved."))
+    async with in_transaction():
+        entry = await PledgeProgress.create(
+            pledge_id=item.pledge_id, item=item, text=_clean_text(text, ITEM_TEXT_MAX, "text"),
+            photo_file_id=photo_file_id,
+        )
+        await audit.record(actor, "pledge.progress", entry, org_id=item.pledge.branch_id,
+                           proxy=actor.admin is not None)
+    return entry

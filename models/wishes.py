@@ -1,0 +1,307 @@
+"""Micro-wishes (微心愿): collected, reviewed, published on the wall, claimed by one member, fulfilled.
+
+    collected → published | rejected
+    published → claimed → done (claimant says so) → fulfilled (resident or secretary confirms)
+    published/claimed → expired (deadline passed) ; collected/published → withdrawn (by the resident)
+    claimed/done → published (released back to the wall, with a reason)
+
+Every transition is a conditional UPDATE from the expected status, so a double tap or a
+race (50 members claiming at once) changes the row once; the loser gets a DomainError.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from locales import N_
+from models import audit
+from models.errors import DomainError, PermissionDenied, ValidationError
+from models.members import Member, TelegramUser
+from models.org import OrgKind, OrgUnit
+from models.points import CardSource, award_card
+
+TEXT_MAX = 500
+REASON_MAX = 300
+
+
+class WishStatus(StrEnum):
+    COLLECTED = "collected"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    CLAIMED = "claimed"
+    DONE = "done"
+    FULFILLED = "fulfilled"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+WISH_STATUS_LABELS = {
+    WishStatus.COLLECTED: N_("Awaiting review"),
+    WishStatus.PUBLISHED: N_("On the wish wall"),
+    WishStatus.REJECTED: N_("Not accepted"),
+    WishStatus.CLAIMED: N_("Claimed"),
+    WishStatus.DONE: N_("Done, awaiting confirmation"),
+    WishStatus.FULFILLED: N_("Fulfilled"),
+    WishStatus.EXPIRED: N_("Expired"),
+    WishStatus.WITHDRAWN: N_("Withdrawn"),
+}
+
+
+class WishCategory(StrEnum):
+    POLICY = "policy"
+    LEGAL = "legal"
+    HEALTH = "health"
+    HARDSHIP = "hardship"
+    CONVENIENCE = "convenience"
+    CULTURE = "culture"
+    MEDIATION = "mediation"
+    ENVIRONMENT = "environment"
+
+
+WISH_CATEGORY_LABELS = {
+    WishCategory.POLICY: N_("Policy information"),
+    WishCategory.LEGAL: N_("Legal aid"),
+    WishCategory.HEALTH: N_("Health care"),
+    WishCategory.HARDSHIP: N_("Hardship help"),
+    WishCategory.CONVENIENCE: N_("Convenience services"),
+    WishCategory.CULTURE: N_("Culture and recreation"),
+    WishCategory.MEDIATION: N_("Safety and mediation"),
+    WishCategory.ENVIRONMENT: N_("Environment"),
+}
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"
+    BASIC = "basic"
+    UNSATISFIED = "unsatisfied"
+
+
+SATISFACTION_LABELS = {
+    Satisfaction.SATISFIED: N_("Satisfied"),
+    Satisfaction.BASIC: N_("Basically satisfied"),
+    Satisfaction.UNSATISFIED: N_("Unsatisfied"),
+}
+
+
+class Wish(Model):
+    id = fields.IntField(primary_key=True)
+    community: fields.ForeignKeyRelation[OrgUnit] = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="wishes", on_delete=fields.RESTRICT
+    )
+    text = fields.CharField(max_length=TEXT_MAX)
+    suggested_category = fields.CharEnumField(WishCategory, max_length=16, null=True)
+    category = fields.CharEnumField(WishCategory, max_length=16, null=True, db_index=True)
+    service_standard = fields.CharField(max_length=REASON_MAX, default="")
+    deadline = fields.DateField(null=True)
+    status = fields.CharEnumField(WishStatus, max_length=16, default=WishStatus.COLLECTED, db_index=True)
+    # The resident: private, shown only to the claimant and to secretaries.
+    resident: fields.ForeignKeyNullableRelation[TelegramUser] = fields.ForeignKeyField(
+        "models.TelegramUser", related_name="wishes", null=True, on_delete=fields.SET_NULL
+    )
+    resident_name = fields.CharField(max_length=50, default="")
+    contact_phone = fields.CharField(max_length=32, null=True)
+    proxy_entered = fields.BooleanField(default=False)
+    entered_by = fields.ForeignKeyField(
+        "models.AdminUser", related_name="wishes_entered", null=True, on_delete=fields.SET_NULL
+    )
+    claimant: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="claimed_wishes", null=True, on_delete=fields.SET_NULL
+    )
+    reject_reason = fields.CharField(max_length=REASON_MAX, default="")
+    satisfaction = fields.CharEnumField(Satisfaction, max_length=16, null=True)
+    confirmed_by = fields.CharField(max_length=16, default="")  # "resident" or "secretary"
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    published_at = fields.DatetimeField(null=True)
+    claimed_at = fields.DatetimeField(null=True)
+    done_at = fields.DatetimeField(null=True)
+    fulfilled_at = fields.DatetimeField(null=True)
+    reminded_at = fields.DatetimeField(null=True)
+    overdue_alerted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "wish"
+        ordering = ["-id"]
+
+    @property
+    def overdue(self) -> bool:
+        return (
+            self.deadline is not None
+            and self.status in (WishStatus.PUBLISHED, WishStatus.CLAIMED, WishStatus.DONE)
+            and self.deadline < datetime.now(UTC).date()
+        )
+
+
+class WishProgress(Model):
+    id = fields.IntField(primary_key=True)
+    wish: fields.ForeignKeyRelation[Wish] = fields.ForeignKeyField(
+        "models.Wish", related_name="progress", on_delete=fields.CASCADE
+    )
+    member = fields.ForeignKeyField("models.Member", related_name="wish_progress", on_delete=fields.CASCADE)
+    text = fields.CharField(max_length=TEXT_MAX)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "wish_progress"
+        ordering = ["id"]
+
+
+def _clean_text(text: str, limit: int, field: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(N_("Please write something."), field=field)
+    if len(text) > limit:
+        raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
+    return text
+
+
+async def submit_wish(
+    community: OrgUnit, text: str, actor: audit.Actor, *, resident: TelegramUser | None = None,
+    resident_name: str = "", contact_phone: str | None = None,
+    suggested_category: WishCategory | None = None, proxy: bool = False,
+) -> Wish:
+    if community.kind != OrgKind.COMMUNITY:
+        raise ValidationError(N_("Choose a community."), field="community")
+    wish = await Wish.create(
+        community=community, text=_clean_text(text, TEXT_MAX, "text"), resident=resident,
+        resident_name=resident_name.strip()[:50], contact_phone=(contact_phone or "").strip()[:32] or None,
+        suggested_category=suggested_category, proxy_entered=proxy, entered_by=actor.admin,
+    )
+    await audit.record(actor, "wish.submit", wish, org_id=community.id, proxy=proxy)
+    return wish
+
+
+async def _transition(
+    wish: Wish, expected: tuple[WishStatus, ...], actor: audit.Actor, action: str, refusal: str,
+    **changes,
+) -> Wish:
+    """Move ``wish`` from one of ``expected`` statuses, atomically; refuse otherwise."""
+    before = {"status": str(wish.status)}
+    extra = changes.pop("_where", {})
+    updated = await Wish.filter(id=wish.id, status__in=list(expected), **extra).update(**changes)
+    if updated != 1:
+        await wish.refresh_from_db()
+        raise DomainError(refusal, status=str(wish.status))
+    await wish.refresh_from_db()
+    await audit.record(actor, action, wish, org_id=wish.community_id, before=before,
+                       after={key: str(value) for key, value in changes.items()})
+    return wish
+
+
+async def publish_wish(
+    wish: Wish, actor: audit.Actor, *, category: WishCategory, service_standard: str, deadline: date,
+) -> Wish:
+    category = WishCategory(category)
+    standard = _clean_text(service_standard, REASON_MAX, "service_standard")
+    if deadline < datetime.now(UTC).date():
+        raise ValidationError(N_("The deadline cannot be in the past."), field="deadline")
+    return await _transition(
+        wish, (WishStatus.COLLECTED,), actor, "wish.publish", N_("This wish is no longer awaiting review."),
+        status=WishStatus.PUBLISHED, category=category, service_standard=standard, deadline=deadline,
+        published_at=datetime.now(UTC),
+    )
+
+
+async def reject_wish(wish: Wish, actor: audit.Actor, reason: str) -> Wish:
+    return await _transition(
+        wish, (WishStatus.COLLECTED,), actor, "wish.reject", N_("This wish is no longer awaiting review."),
+        status=WishStatus.REJECTED, reject_reason=_clean_text(reason, REASON_MAX, "reason"),
+    )
+
+
+async def withdraw_wish(wish: Wish, resident: TelegramUser) -> Wish:
+    if wish.resident_id != resident.id:
+        raise PermissionDenied(N_("Only the resident who made this wish can withdraw it."))
+    return await _transition(
+        wish, (WishStatus.COLLECTED, WishStatus.PUBLISHED), audit.Actor(label=f"tg:{resident.id}"),
+        "wish.withdraw", N_("This wish can no longer be withdrawn: a member has already taken it on."),
+        status=WishStatus.WITHDRAWN,
+    )
+
+
+def may_claim_in(member: Member, wish: Wish) -> bool:
+    """Members claim wishes of the community they live in or whose branch they belong to."""
+    return wish.community_id == member.residence_community_id or (
+        member.branch.path.startswith(f"{wish.community.path}") if member.branch and wish.community else False
+    )
+
+
+async def claim_wish(wish: Wish, member: Member) -> Wish:
+    await wish.fetch_related("community")
+    await member.fetch_related("branch")
+    if not may_claim_in(member, wish):
+        raise PermissionDenied(N_("This wish belongs to another community."))
+    if wish.deadline is not None and wish.deadline < datetime.now(UTC).date():
+        raise DomainError(N_("The deadline of this wish has passed."))
+    return await _transition(
+        wish, (WishStatus.PUBLISHED,), audit.Actor(member=member), "wish.claim",
+        N_("Sorry, this wish has already been taken or is no longer on the wall."),
+        status=WishStatus.CLAIMED, claimant_id=member.id, claimed_at=datetime.now(UTC),
+        _where={"claimant_id": None},
+    )
+
+
+def _require_claimant(wish: Wish, member: Member) -> None:
+    if wish.claimant_id != member.id:
+        raise PermissionDenied(N_("Only the member who claimed this wish can do this."))
+
+
+async def add_progress(wish: Wish, member: Member, text: str) -> WishProgress:
+    _require_claimant(wish, member)
+    if wish.status != WishStatus.CLAIMED:
+        raise DomainError(N_("Progress can only be added while the wish is being worked on."))
+    return await WishProgress.create(wish=wish, member=member, text=_clean_text(text, TEXT_MAX, "text"))
+
+
+async def release_wish(wish: Wish, actor: audit.Actor, reason: str) -> Wish:
+    """Put a claimed wish back on the wall: by its claimant, or by a secretary (e.g. overdue)."""
+    if actor.member is not None:
+        _require_claimant(wish, actor.member)
+    return await _transition(
+        wish, (WishStatus.CLAIMED, WishStatus.DONE), actor, "wish.release",
+        N_("This wish is not claimed any more."),
+        status=WishStatus.PUBLISHED, claimant_id=None, claimed_at=None, done_at=None,
+        reminded_at=None, overdue_alerted_at=None,
+        reject_reason=_clean_text(reason, REASON_MAX, "reason"),
+    )
+
+
+async def mark_done(wish: Wish, member: Member) -> Wish:
+    _require_claimant(wish, member)
+    return await _transition(
+        wish, (WishStatus.CLAIMED,), audit.Actor(member=member), "wish.done",
+        N_("This wish is not being worked on any more."),
+        status=WishStatus.DONE, done_at=datetime.now(UTC),
+    )
+
+
+async def confirm_fulfilled(
+    wish: Wish, actor: audit.Actor, *, by_resident: TelegramUser | None = None,
+    satisfaction: Satisfaction | None = None,
+) -> Wish:
+    """Resident (in the bot) or secretary (in the panel) confirms: fulfilled, and the claimant earns a card."""
+    if by_resident is not None and wish.resident_id != by_resident.id:
+        raise PermissionDenied(N_("Only the resident who made this wish can confirm it."))
+    async with in_transaction():
+        wish = await _transition(
+            wish, (WishStatus.DONE,), actor, "wish.fulfil", N_("This wish is not awaiting confirmation."),
+            status=WishStatus.FULFILLED, fulfilled_at=datetime.now(UTC),
+            confirmed_by="resident" if by_resident is not None else "secretary",
+            satisfaction=Satisfaction(satisfaction) if satisfaction else None,
+        )
+        await wish.fetch_related("claimant")
+        await award_card(wish.claimant, CardSource.WISH, wish.id, actor)
+    return wish
+
+
+async def rate_wish(wish: Wish, resident: TelegramUser, satisfaction: Satisfaction) -> Wish:
+    if wish.resident_id != resident.id:
+        raise PermissionDenied(N_("Only the resident who made this wish can rate it."))
+    return await _transition(
+        wish, (WishStatus.FULFILLED,), audit.Actor(label=f"tg:{resident.id}"), "wish.rate",
+        N_("Only fulfilled wishes can be rated."), satisfaction=Satisfaction(satisfaction),
+    )
