@@ -6,12 +6,21 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from models.pledges import ItemKind
+from models.wishes import Satisfaction, WishCategory
+
 
 class MenuAction(StrEnum):
     HOME = "home"
     PROFILE = "profile"
     LANGUAGE = "lang"
     HELP = "help"
+    CANCEL = "cancel"  # leave whatever conversation is going on
+    MAKE_WISH = "wish"
+    MY_WISHES = "mywish"
+    WISH_WALL = "wall"
+    CLAIMED_WISHES = "claimed"
+    MY_PLEDGE = "pledge"
 
 
 class MenuCallback(CallbackData, prefix="m"):
@@ -20,3 +29,135 @@ class MenuCallback(CallbackData, prefix="m"):
 
 class LanguageCallback(CallbackData, prefix="l"):
     locale: str
+
+
+# --------------------------------------------------------------------------- micro-wishes
+
+
+class WishFormAction(StrEnum):
+    SKIP_PHONE = "sp"
+    SKIP_NAME = "sn"
+    SUBMIT = "ok"
+
+
+class WishFormCallback(CallbackData, prefix="wf"):
+    action: WishFormAction
+
+
+class WishCategoryChoice(CallbackData, prefix="wfc"):
+    category: WishCategory | None = None  # None: "not sure"
+
+
+class WishCommunityChoice(CallbackData, prefix="wfu"):
+    community_id: int
+
+
+class WishCommunityPage(CallbackData, prefix="wfp"):
+    page: int
+
+
+class MyWishAction(StrEnum):
+    WITHDRAW = "w"  # asks to confirm
+    WITHDRAW_CONFIRMED = "wy"
+
+
+class MyWishCallback(CallbackData, prefix="wo"):
+    action: MyWishAction
+    wish_id: int
+
+
+class WallCallback(CallbackData, prefix="ww"):
+    page: int = 0
+    category: WishCategory | None = None  # None: every category
+
+
+class WallCategoriesCallback(CallbackData, prefix="wwc"):
+    """Open the category filter of the wall."""
+
+
+class WallClaimCallback(CallbackData, prefix="wk"):
+    wish_id: int
+    # Where the wall was, to show it again (without the wish) when the claim is refused.
+    page: int = 0
+    category: WishCategory | None = None
+
+
+class ClaimedAction(StrEnum):
+    VIEW = "v"
+    PROGRESS = "p"
+    RELEASE = "r"
+    DONE = "d"
+
+
+class ClaimedWishCallback(CallbackData, prefix="wm"):
+    action: ClaimedAction
+    wish_id: int
+
+
+class WishConfirmCallback(CallbackData, prefix="wy"):
+    """The resident confirms fulfilment, rating it in the same tap if ``satisfaction`` is set."""
+
+    wish_id: int
+    satisfaction: Satisfaction | None = None
+
+
+class WishRateCallback(CallbackData, prefix="wz"):
+    wish_id: int
+    satisfaction: Satisfaction
+
+
+# --------------------------------------------------------------------------- pledges
+
+
+class PledgeAction(StrEnum):
+    OPEN = "o"
+    ADD = "a"
+    TEMPLATES = "t"
+    SUBMIT = "s"  # asks to confirm
+    SUBMIT_CONFIRMED = "sy"
+    SAVE = "v"  # the draft is saved as it is written: this only closes it
+    HISTORY = "h"
+    SUMMARY = "y"
+    CANCEL = "c"
+
+
+class PledgeCallback(CallbackData, prefix="p"):
+    """An action on the member's own pledge of ``year``: no id, the member is the key."""
+
+    action: PledgeAction
+    year: int
+
+
+class PledgeTemplateChoice(CallbackData, prefix="pt"):
+    key: str
+
+
+class PledgeKindChoice(CallbackData, prefix="pk"):
+    kind: ItemKind
+
+
+class TargetDateChoice(StrEnum):
+    NONE = "n"
+    END_OF_JUNE = "jun"
+    END_OF_YEAR = "dec"
+
+
+class PledgeDateChoice(CallbackData, prefix="pd"):
+    choice: TargetDateChoice
+
+
+class PledgeItemAction(StrEnum):
+    OPEN = "o"
+    EDIT = "e"
+    DELETE = "d"  # asks to confirm
+    DELETE_CONFIRMED = "dy"
+    PROGRESS = "p"
+
+
+class PledgeItemCallback(CallbackData, prefix="pi"):
+    action: PledgeItemAction
+    item_id: int
+
+
+class PledgePhotoCallback(CallbackData, prefix="pf"):
+    progress_id: int

@@ -16,6 +16,13 @@ def main_menu(member: Member | None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if member is not None:
         builder.button(text=_("👤 My profile"), callback_data=MenuCallback(action=MenuAction.PROFILE))
+        builder.button(text=_("📝 My pledge"), callback_data=MenuCallback(action=MenuAction.MY_PLEDGE))
+        builder.button(text=_("🌟 Wish wall"), callback_data=MenuCallback(action=MenuAction.WISH_WALL))
+        builder.button(
+            text=_("🤝 My claimed wishes"), callback_data=MenuCallback(action=MenuAction.CLAIMED_WISHES)
+        )
+    builder.button(text=_("🙏 Make a wish"), callback_data=MenuCallback(action=MenuAction.MAKE_WISH))
+    builder.button(text=_("📋 My wishes"), callback_data=MenuCallback(action=MenuAction.MY_WISHES))
     builder.button(text=_("🌐 Language"), callback_data=MenuCallback(action=MenuAction.LANGUAGE))
     builder.button(text=_("❓ Help"), callback_data=MenuCallback(action=MenuAction.HELP))
     builder.adjust(1)

@@ -37,6 +37,11 @@ class Scope:
     def read_only(self) -> bool:
         return self.user.role == Role.STAFF
 
+    @property
+    def sees_personal_data(self) -> bool:
+        """Contact details (phone numbers): secretaries yes, read-only staff no."""
+        return not self.read_only
+
     def require_write(self) -> None:
         if self.read_only:
             raise PermissionDenied(N_("Your role is read-only."))

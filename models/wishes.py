@@ -11,17 +11,21 @@ race (50 members claiming at once) changes the row once; the loser gets a Domain
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from locales import N_
 from models import audit
+from models.clock import local_today
 from models.errors import DomainError, PermissionDenied, ValidationError
 from models.members import Member, TelegramUser
+from models.membership import PHONE_RE
 from models.org import OrgKind, OrgUnit
 from models.points import CardSource, award_card
 
@@ -132,7 +136,7 @@ class Wish(Model):
         return (
             self.deadline is not None
             and self.status in (WishStatus.PUBLISHED, WishStatus.CLAIMED, WishStatus.DONE)
-            and self.deadline < datetime.now(UTC).date()
+            and self.deadline < local_today()
         )
 
 
@@ -150,9 +154,14 @@ class WishProgress(Model):
         ordering = ["id"]
 
 
+# Characters that show nothing: a text of only these (e.g. the Hangul filler people send as
+# a "blank" message) is empty.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u115f\u1160\u3164\uffa0"))
+
+
 def _clean_text(text: str, limit: int, field: str) -> str:
     text = (text or "").strip()
-    if not text:
+    if not text.translate(_INVISIBLE).strip():
         raise ValidationError(N_("Please write something."), field=field)
     if len(text) > limit:
         raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
@@ -197,7 +206,7 @@ async def publish_wish(
 ) -> Wish:
     category = WishCategory(category)
     standard = _clean_text(service_standard, REASON_MAX, "service_standard")
-    if deadline < datetime.now(UTC).date():
+    if deadline < local_today():
         raise ValidationError(N_("The deadline cannot be in the past."), field="deadline")
     return await _transition(
         wish, (WishStatus.COLLECTED,), actor, "wish.publish", N_("This wish is no longer awaiting review."),
@@ -213,11 +222,19 @@ async def reject_wish(wish: Wish, actor: audit.Actor, reason: str) -> Wish:
     )
 
 
+WITHDRAWABLE = (WishStatus.COLLECTED, WishStatus.PUBLISHED)
+
+
+def resident_actor(resident: TelegramUser) -> audit.Actor:
+    """A resident acting in the bot, as the audit log names them."""
+    return audit.Actor(label=f"tg:{resident.id}")
+
+
 async def withdraw_wish(wish: Wish, resident: TelegramUser) -> Wish:
     if wish.resident_id != resident.id:
         raise PermissionDenied(N_("Only the resident who made this wish can withdraw it."))
     return await _transition(
-        wish, (WishStatus.COLLECTED, WishStatus.PUBLISHED), audit.Actor(label=f"tg:{resident.id}"),
+        wish, WITHDRAWABLE, resident_actor(resident),
         "wish.withdraw", N_("This wish can no longer be withdrawn: a member has already taken it on."),
         status=WishStatus.WITHDRAWN,
     )
@@ -235,7 +252,7 @@ async def claim_wish(wish: Wish, member: Member) -> Wish:
     await member.fetch_related("branch")
     if not may_claim_in(member, wish):
         raise PermissionDenied(N_("This wish belongs to another community."))
-    if wish.deadline is not None and wish.deadline < datetime.now(UTC).date():
+    if wish.deadline is not None and wish.deadline < local_today():
         raise DomainError(N_("The deadline of this wish has passed."))
     return await _transition(
         wish, (WishStatus.PUBLISHED,), audit.Actor(member=member), "wish.claim",
@@ -302,6 +319,149 @@ async def rate_wish(wish: Wish, resident: TelegramUser, satisfaction: Satisfacti
     if wish.resident_id != resident.id:
         raise PermissionDenied(N_("Only the resident who made this wish can rate it."))
     return await _transition(
-        wish, (WishStatus.FULFILLED,), audit.Actor(label=f"tg:{resident.id}"), "wish.rate",
+        wish, (WishStatus.FULFILLED,), resident_actor(resident), "wish.rate",
         N_("Only fulfilled wishes can be rated."), satisfaction=Satisfaction(satisfaction),
     )
+
+
+# --------------------------------------------------------------------------- form fields
+# The bot asks for one field at a time, so each is checked as it arrives (submit_wish
+# checks the text again; it is the rule for every entry path).
+
+RESIDENT_NAME_MAX = 50
+
+
+def clean_wish_text(text: str | None) -> str:
+    return _clean_text(text or "", TEXT_MAX, "text")
+
+
+def clean_contact_phone(phone: str | None) -> str:
+    phone = (phone or "").strip()
+    if not PHONE_RE.match(phone):
+        raise ValidationError(N_("This does not look like a phone number."), field="contact_phone")
+    return phone
+
+
+def clean_resident_name(name: str | None) -> str:
+    return _clean_text(name or "", RESIDENT_NAME_MAX, "resident_name")
+
+
+# --------------------------------------------------------------------------- queries
+
+WALL_PAGE_SIZE = 5
+REMINDER_LEAD = timedelta(days=2)  # remind the claimant this long before the deadline
+
+
+async def home_community(member: Member) -> OrgUnit | None:
+    """The community whose wall a member sees: where they live, else the one their branch is under."""
+    if member.residence_community_id is not None:
+        return await OrgUnit.get_or_none(id=member.residence_community_id)
+    branch = await OrgUnit.get(id=member.branch_id)
+    communities = [unit for unit in await branch.ancestors() if unit.kind == OrgKind.COMMUNITY]
+    return communities[-1] if communities else None
+
+
+async def wish_communities(first: OrgUnit | None = None) -> list[OrgUnit]:
+    """The communities a wish can be addressed to, ``first`` (e.g. the member's own) leading."""
+    communities = await OrgUnit.filter(kind=OrgKind.COMMUNITY).order_by("name", "id")
+    if first is not None:
+        communities.sort(key=lambda unit: unit.id != first.id)
+    return communities
+
+
+def _on_wall(community: OrgUnit, category: WishCategory | None, now: datetime | None) -> QuerySet[Wish]:
+    wishes = Wish.filter(community_id=community.id, status=WishStatus.PUBLISHED).filter(
+        Q(deadline=None) | Q(deadline__gte=local_today(now))
+    )
+    return wishes.filter(category=category) if category else wishes
+
+
+async def wall_page(
+    community: OrgUnit, page: int, *, category: WishCategory | None = None,
+    per_page: int = WALL_PAGE_SIZE, now: datetime | None = None,
+) -> tuple[list[Wish], int, int]:
+    """One page of the community's wall (claimable wishes, soonest deadline first).
+
+    Returns ``(wishes, page, pages)``; a page beyond the last (e.g. after claims) shows the last.
+    """
+    total = await _on_wall(community, category, now).count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 0), pages - 1)
+    wishes = await (
+        _on_wall(community, category, now).order_by("deadline", "id")
+        .offset(page * per_page).limit(per_page)
+    )
+    return wishes, page, pages
+
+
+async def wishes_of_resident(resident: TelegramUser, limit: int = 10) -> list[Wish]:
+    wishes = Wish.filter(resident_id=resident.id).order_by("-id").limit(limit)
+    return await wishes.prefetch_related("community")
+
+
+async def get_resident_wish(wish_id: int, resident: TelegramUser) -> Wish | None:
+    """The wish if ``resident`` made it (ids from buttons are never trusted)."""
+    return await Wish.get_or_none(id=wish_id, resident_id=resident.id)
+
+
+async def latest_progress(wish: Wish, limit: int) -> list[WishProgress]:
+    """The current claimant's latest progress notes, oldest first."""
+    notes = WishProgress.filter(wish_id=wish.id, member_id=wish.claimant_id)
+    return (await notes.order_by("-id").limit(limit))[::-1]
+
+
+async def wishes_claimed_by(member: Member) -> list[Wish]:
+    """The wishes a member is working on or has finished but not yet seen confirmed."""
+    wishes = Wish.filter(claimant_id=member.id, status__in=[WishStatus.CLAIMED, WishStatus.DONE])
+    return await wishes.order_by("deadline", "id")
+
+
+async def get_claimed_wish(wish_id: int, member: Member) -> Wish | None:
+    """The wish if ``member`` holds it: only then may they see the resident's contact."""
+    return await Wish.get_or_none(id=wish_id, claimant_id=member.id)
+
+
+# --------------------------------------------------------------------------- reminders
+# The scheduler finds candidates, then claims each one with a conditional UPDATE:
+# a second run (or a second process) finds nothing left to claim.
+
+OVERDUE_STATUSES = (WishStatus.PUBLISHED, WishStatus.CLAIMED, WishStatus.DONE)
+
+
+async def wishes_due_for_reminder(now: datetime | None = None) -> list[Wish]:
+    today = local_today(now)
+    return await Wish.filter(
+        status=WishStatus.CLAIMED, reminded_at=None, deadline__gte=today, deadline__lte=today + REMINDER_LEAD
+    )
+
+
+async def mark_reminded(wish: Wish, now: datetime) -> bool:
+    """Take the reminder of the current claim; True for exactly one caller."""
+    taken = await Wish.filter(
+        id=wish.id, status=WishStatus.CLAIMED, claimant_id=wish.claimant_id, reminded_at=None
+    ).update(reminded_at=now)
+    if taken:
+        wish.reminded_at = now
+    return taken == 1
+
+
+async def wishes_newly_overdue(now: datetime | None = None) -> list[Wish]:
+    return await Wish.filter(
+        status__in=list(OVERDUE_STATUSES), overdue_alerted_at=None, deadline__lt=local_today(now)
+    )
+
+
+async def mark_overdue_alerted(wish: Wish, now: datetime) -> bool:
+    """Flag the wish as overdue for the panel (and the audit log); True for exactly one caller."""
+    taken = await Wish.filter(
+        id=wish.id, status__in=list(OVERDUE_STATUSES), claimant_id=wish.claimant_id,
+        overdue_alerted_at=None,
+    ).update(overdue_alerted_at=now)
+    if taken != 1:
+        return False
+    wish.overdue_alerted_at = now
+    await audit.record(
+        audit.Actor.system("scheduler"), "wish.overdue", wish, org_id=wish.community_id,
+        after={"status": str(wish.status), "deadline": str(wish.deadline), "claimant_id": wish.claimant_id},
+    )
+    return True

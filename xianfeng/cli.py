@@ -9,9 +9,9 @@ import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from locales import gettext
+from models import clock
 from models.db import apply_migrations, close_db, init_db
 from xianfeng.settings import Settings
 
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     settings = Settings()
+    clock.configure(settings.tz)
     try:
         return asyncio.run(COMMANDS[args.command](settings, args))
     except KeyboardInterrupt:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -15,9 +17,11 @@ from aiohttp import web
 
 from admin.app import create_admin_app
 from bot.app import create_bot, create_dispatcher, create_storage
+from bot.delivery import DeliveryWorker
 from bot.sandbox import SandboxServer
 from bot.sandbox.state import DEFAULT_BOT_USERNAME
 from locales import gettext
+from models import clock
 from models.bootstrap import ensure_first_admin
 from models.db import close_db, init_db
 from xianfeng.scheduler import create_scheduler
@@ -54,6 +58,7 @@ async def start(
     """Start the requested components; everything started is registered on ``stack`` for shutdown."""
     began = time.perf_counter()
     running = Running()
+    clock.configure(settings.tz)
     url = settings.resolved_database_url
     # SQLite is migrated at start; PostgreSQL deployments run `xianfeng migrate` once per release.
     await init_db(url, run_migrations=url.startswith("sqlite"))
@@ -80,15 +85,23 @@ async def start(
         running.polling = asyncio.create_task(
             dispatcher.start_polling(running.bot, handle_signals=False), name="bot-polling"
         )
+        worker = DeliveryWorker(
+            running.bot, worker_id=f"{socket.gethostname()}-{os.getpid()}",
+            global_rate=settings.delivery_rate, per_chat_interval=settings.delivery_per_chat_interval,
+            max_attempts=settings.delivery_max_attempts,
+        )
+        delivery = asyncio.create_task(worker.run(), name="outbox-delivery")
 
-        async def stop_polling() -> None:
+        async def stop_bot() -> None:
+            await worker.stop()  # the send in flight finishes and is recorded
+            await delivery
             with contextlib.suppress(RuntimeError):
                 await dispatcher.stop_polling()
             with contextlib.suppress(asyncio.CancelledError):
                 await running.polling
             await dispatcher.storage.close()
 
-        stack.push_async_callback(stop_polling)
+        stack.push_async_callback(stop_bot)
 
     if admin:
         app = create_admin_app(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.notify import send_wish_reminders
 from models.admins import purge_expired
 from xianfeng.settings import Settings
 
@@ -14,5 +16,10 @@ def create_scheduler(settings: Settings) -> AsyncIOScheduler:
     scheduler.add_job(
         purge_expired, CronTrigger(hour=3, minute=30, timezone=settings.tz),
         id="housekeeping", replace_existing=True, coalesce=True, misfire_grace_time=3600,
+    )
+    # Job bodies claim their work with conditional updates, so a double run sends nothing twice.
+    scheduler.add_job(
+        send_wish_reminders, IntervalTrigger(hours=1, timezone=settings.tz),
+        id="wish-reminders", replace_existing=True, coalesce=True, max_instances=1,
     )
     return scheduler

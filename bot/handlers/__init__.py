@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from bot.handlers import errors, fallback, language, menu, start
+from bot.handlers import errors, fallback, language, menu, pledges, start, wishes
 
 
 def build_root_router() -> Router:
@@ -16,8 +16,9 @@ def build_root_router() -> Router:
     # One-to-one conversations only: in groups the bot stays silent.
     root.message.filter(F.chat.type == "private")
     root.callback_query.filter(F.message.chat.type == "private")
-    # Order matters: fallback catches what nothing else handled.
+    # Order matters: fallback catches what nothing else handled; pledges come before wishes
+    # so that /cancel in a pledge step keeps its own wording (the draft is saved).
     root.include_routers(
-        *(module.create_router() for module in (errors, start, language, menu, fallback))
+        *(module.create_router() for module in (errors, start, language, menu, pledges, wishes, fallback))
     )
     return root

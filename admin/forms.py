@@ -1,0 +1,72 @@
+"""Form helpers: submitted values, per-field error messages, select options, redirect after POST."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from models.errors import ValidationError
+from models.membership import FieldErrors
+from models.org import OrgUnit
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a <select>: the submitted value and the text shown."""
+
+    value: str
+    text: str
+
+
+def translated_options(labels: Mapping[str, str], gettext: Callable[[str], str]) -> list[Option]:
+    """Options from one of the domain's ``*_LABELS`` dicts (value -> message id)."""
+    return [Option(str(value), gettext(msgid)) for value, msgid in labels.items()]
+
+
+def unit_options(units: Iterable[OrgUnit], root_depth: int) -> list[Option]:
+    """Org units as options, indented by depth below ``root_depth`` (the user's own node)."""
+    indent = "\u00a0" * 3  # non-breaking: browsers keep it inside <option>
+    return [Option(str(unit.id), indent * (unit.depth - root_depth) + unit.name) for unit in units]
+
+
+@dataclass
+class FormState:
+    """What a form shows: the values as typed (kept on error) and a message per field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors)
+
+
+def form_values(form: Mapping[str, object], names: Iterable[str]) -> dict[str, str]:
+    """The named text fields, stripped; absent or non-text (file) fields become ""."""
+    values = {}
+    for name in names:
+        value = form.get(name)
+        values[name] = value.strip() if isinstance(value, str) else ""
+    return values
+
+
+def field_errors(
+    error: FieldErrors | ValidationError, gettext: Callable[[str], str]
+) -> dict[str, str]:
+    """Translated messages keyed by field name; an error without a field goes under ""."""
+    if isinstance(error, FieldErrors):
+        return {name: err.render(gettext) for name, err in error.errors.items()}
+    return {error.field or "": error.render(gettext)}
+
+
+def int_or_none(value: object) -> int | None:
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def see_other(location: str) -> web.Response:
+    """Redirect after a POST so that reloading the next page does not resubmit the form."""
+    return web.Response(status=303, headers={"Location": location})

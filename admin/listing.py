@@ -1,0 +1,314 @@
+"""The machinery every admin list shares: filters, search, sorting, pagination and Excel export.
+
+A list is declared once as a ``ListSpec`` (columns, filters, search fields, sort
+keys) and bound to a request and a scoped queryset::
+
+    listing = await MEMBER_LIST.bind(request, scope.members())
+    page = await listing.page()                # for the HTML table
+    return await listing.export()              # the same rows as an .xlsx download
+
+Everything read from the query string is whitelisted: a filter value must be
+one of the filter's options, a sort key one of the sortable columns. Columns
+marked ``personal`` (phone numbers) are shown, searched and exported only when
+``Scope.sees_personal_data``. The export route of spec ``name`` is the route
+named ``"<name>.export"``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from admin.auth import current_scope
+from admin.excel import xlsx_response
+from admin.forms import Option, translated_options, unit_options
+from admin.i18n import gettext_of
+from admin.keys import SETTINGS
+from admin.templating import localtime
+from locales import N_
+
+RESERVED_PARAMS = frozenset({"q", "sort", "page"})
+SEARCH_MAX = 100
+_EXPORT_BATCH = 500
+
+
+OptionsProvider = Callable[[web.Request], Awaitable[list[Option]]]
+
+
+def label_options(labels: Mapping[str, str]) -> OptionsProvider:
+    """Options from one of the domain's ``*_LABELS`` dicts, translated for the request."""
+
+    async def options(request: web.Request) -> list[Option]:
+        return translated_options(labels, gettext_of(request))
+
+    return options
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str  # query parameter
+    label: str  # message id
+    options: OptionsProvider
+    apply: Callable[[QuerySet, str], QuerySet]  # receives a value that is one of the options
+    default: str = ""  # "" means "all"
+
+
+def org_filter(path_field: str, name: str = "org") -> Filter:
+    """Filter by a unit of the user's organisation and everything below it.
+
+    ``path_field`` is the ORM path to the record's unit path, e.g. ``"branch__path"``.
+    Paths look like ``/1/5/12/``, so "unit 5 or below" is "the path contains /5/".
+    """
+
+    async def options(request: web.Request) -> list[Option]:
+        scope = current_scope(request)
+        return unit_options(await scope.org_units(), scope.org.depth)
+
+    return Filter(
+        name,
+        N_("Organisation"),
+        options,
+        lambda queryset, unit_id: queryset.filter(**{f"{path_field}__contains": f"/{unit_id}/"}),
+    )
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str  # message id
+    value: Callable[[Any], object]
+    sort: tuple[str, ...] = ()  # ORM fields, ascending; makes the column sortable by ``key``
+    href: Callable[[Any], str] | None = None
+    translate: bool = False  # the value is a message id (a domain label)
+    personal: bool = False  # contact details: only for roles that may see them
+    in_table: bool = True  # False: only in the Excel export
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    name: str  # also the export file name and the export route "<name>.export"
+    columns: tuple[Column, ...]
+    default_sort: str  # a sortable column key, "-key" for descending
+    filters: tuple[Filter, ...] = ()
+    search_fields: tuple[str, ...] = ()
+    personal_search_fields: tuple[str, ...] = ()
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
+    page_size: int = 50
+
+    def __post_init__(self) -> None:
+        clashing = RESERVED_PARAMS & {f.name for f in self.filters}
+        if clashing:
+            raise ValueError(f"filter names {clashing} clash with list parameters")
+        if self.default_sort.removeprefix("-") not in self.sortable:
+            raise ValueError(f"default sort {self.default_sort!r} is not a sortable column")
+
+    @property
+    def sortable(self) -> dict[str, Column]:
+        return {column.key: column for column in self.columns if column.sort}
+
+    async def bind(self, request: web.Request, queryset: QuerySet) -> Listing:
+        """Apply the request's search, filters and sort to an already scoped queryset."""
+        query = request.query
+        personal_ok = current_scope(request).sees_personal_data
+
+        search = query.get("q", "").strip()[:SEARCH_MAX]
+        search_fields = self.search_fields + (self.personal_search_fields if personal_ok else ())
+        if search and search_fields:
+            queryset = queryset.filter(
+                Q(*(Q(**{f"{name}__icontains": search}) for name in search_fields), join_type="OR")
+            )
+
+        controls = []
+        for spec in self.filters:
+            options = await spec.options(request)
+            value = query.get(spec.name, spec.default)
+            if value not in {option.value for option in options}:
+                value = ""
+            if value:
+                queryset = spec.apply(queryset, value)
+            controls.append(FilterControl(spec, options, value))
+
+        sort = query.get("sort", self.default_sort)
+        if sort.removeprefix("-") not in self.sortable:
+            sort = self.default_sort
+        descending = sort.startswith("-")
+        order = list(self.sortable[sort.removeprefix("-")].sort)
+        if descending:
+            order = [_flip(name) for name in order]
+        order.append("-id" if descending else "id")  # a total order keeps pages stable
+        queryset = queryset.order_by(*order)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        if self.prefetch_related:
+            queryset = queryset.prefetch_related(*self.prefetch_related)
+
+        columns = tuple(c for c in self.columns if personal_ok or not c.personal)
+        return Listing(
+            spec=self,
+            request=request,
+            queryset=queryset,
+            search=search,
+            sort=sort,
+            filters=controls,
+            columns=columns,
+        )
+
+
+def _flip(name: str) -> str:
+    return name[1:] if name.startswith("-") else f"-{name}"
+
+
+@dataclass(frozen=True)
+class FilterControl:
+    spec: Filter
+    options: list[Option]
+    value: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    number: int
+    size: int
+    total: int
+
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.page_count
+
+    def numbers(self, radius: int = 2) -> list[int | None]:
+        """Page numbers to link: first, last and those near the current one; None is a gap."""
+        shown = sorted({1, self.page_count, *range(self.number - radius, self.number + radius + 1)})
+        result: list[int | None] = []
+        for number in (n for n in shown if 1 <= n <= self.page_count):
+            if result and number - result[-1] > 1:
+                result.append(None)
+            result.append(number)
+        return result
+
+
+@dataclass
+class Listing:
+    """A list spec bound to one request: what to show, and links that keep the current view."""
+
+    spec: ListSpec
+    request: web.Request
+    queryset: QuerySet
+    search: str
+    sort: str
+    filters: list[FilterControl]
+    columns: tuple[Column, ...]
+    _gettext: Callable[[str], str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._gettext = gettext_of(self.request)
+
+    @property
+    def table_columns(self) -> tuple[Column, ...]:
+        return tuple(column for column in self.columns if column.in_table)
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.search) or any(c.value != c.spec.default for c in self.filters)
+
+    def _params(self, **changes: str | int) -> dict[str, str]:
+        params = {"q": self.search, "sort": self.sort}
+        for control in self.filters:
+            params[control.name] = control.value
+        params.update({key: str(value) for key, value in changes.items()})
+        defaults = {"q": "", "sort": self.spec.default_sort, "page": "1"}
+        defaults.update({f.name: f.default for f in self.spec.filters})
+        # An empty value is kept when it differs from the default ("all" instead of "pending").
+        return {key: value for key, value in params.items() if value != defaults.get(key, "")}
+
+    def url(self, **changes: str | int) -> str:
+        return str(self.request.rel_url.with_query(self._params(**changes)))
+
+    def sort_url(self, key: str) -> str:
+        """Sort by ``key``; a second click on the current key reverses the order."""
+        return self.url(sort=f"-{key}" if self.sort == key else key, page=1)
+
+    def sort_direction(self, key: str) -> str | None:
+        if self.sort.removeprefix("-") != key:
+            return None
+        return "descending" if self.sort.startswith("-") else "ascending"
+
+    @property
+    def export_url(self) -> str:
+        route = self.request.app.router[f"{self.spec.name}.export"]
+        return str(route.url_for().with_query(self._params()))
+
+    @property
+    def reset_url(self) -> str:
+        return self.request.path
+
+    async def page(self) -> Page:
+        total = await self.queryset.count()
+        size = self.spec.page_size
+        number = self.request.query.get("page", "1")
+        number = int(number) if number.isdigit() else 1
+        number = min(max(number, 1), max(1, math.ceil(total / size)))
+        items = await self.queryset.offset((number - 1) * size).limit(size)
+        return Page(items=list(items), number=number, size=size, total=total)
+
+    def display(self, column: Column, item: Any) -> str:
+        value = self._value(column, item)
+        if isinstance(value, datetime):
+            return localtime(value, self.request.app[SETTINGS].tz)
+        return "" if value is None else str(value)
+
+    def _value(self, column: Column, item: Any) -> object:
+        value = column.value(item)
+        if value is None:
+            return None
+        if column.translate:
+            return self._gettext(value)
+        if isinstance(value, bool):
+            return self._gettext(N_("Yes") if value else N_("No"))
+        return value
+
+    def _excel_value(self, column: Column, item: Any) -> object:
+        value = self._value(column, item)
+        if isinstance(value, datetime):
+            # Excel has no time zones: write the local wall-clock time.
+            return value.astimezone(self.request.app[SETTINGS].tz).replace(tzinfo=None)
+        return value
+
+    async def _rows(self) -> AsyncIterator[list[object]]:
+        offset = 0
+        while batch := await self.queryset.offset(offset).limit(_EXPORT_BATCH):
+            for item in batch:
+                yield [self._excel_value(column, item) for column in self.columns]
+            offset += _EXPORT_BATCH
+
+    async def export(self) -> web.StreamResponse:
+        """The whole current view (every page) as an .xlsx download."""
+        today = datetime.now(self.request.app[SETTINGS].tz).strftime("%Y%m%d")
+        header = [self._gettext(column.label) for column in self.columns]
+        return await xlsx_response(
+            self.request, f"{self.spec.name}-{today}.xlsx", header, self._rows()
+        )

@@ -1,0 +1,54 @@
+"""What the wish handlers share: showing a screen, the member filter, stale buttons, input hints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from models.members import Member
+
+
+class BoundMember(Filter):
+    """Passes when the Telegram account is linked to a Party member."""
+
+    async def __call__(self, event: Any, member: Member | None = None) -> bool:
+        return member is not None
+
+
+async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the message whose button was pressed with ``text``."""
+    if not isinstance(query.message, Message):  # too old to edit: send it anew
+        await query.message.answer(text, reply_markup=markup)
+        return
+    try:
+        await query.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:
+        # Refreshing a screen that did not change is not a failure.
+        if "message is not modified" not in error.message:
+            raise
+
+
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(
+        _("This button is no longer valid. Please use the latest menu."), show_alert=True
+    )
+
+
+async def members_only(query: CallbackQuery) -> None:
+    await query.answer(_("Only members linked by an invitation can do this."), show_alert=True)
+
+
+async def expect_text(message: Message) -> None:
+    """A sticker, photo, voice message … where the conversation waits for text."""
+    await message.answer(_(
+        "Please reply with text: stickers, photos and voice messages cannot be used here. "
+        "To stop, send /cancel."
+    ))
+
+
+async def expect_button(message: Message) -> None:
+    await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))

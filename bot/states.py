@@ -1,0 +1,42 @@
+"""FSM states of the bot's multi-step conversations."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class WishForm(StatesGroup):
+    """A resident writes a wish, one field at a time."""
+
+    text = State()
+    category = State()
+    community = State()
+    phone = State()
+    name = State()
+    confirm = State()
+
+
+class ClaimedWishInput(StatesGroup):
+    """The claimant writes about a wish they hold (the wish id is in the FSM data)."""
+
+    progress = State()
+    release_reason = State()
+
+
+class PledgeForm(StatesGroup):
+    """A member writes their pledge. The FSM data holds the pledge's ``year`` (and ``kind``,
+    ``text`` of the item being added, or the ``item_id`` being edited); the draft itself is in
+    the database, so a restart loses at most the step in progress."""
+
+    template = State()
+    kind = State()
+    text = State()
+    target_date = State()
+    new_text = State()
+
+
+class PledgeInput(StatesGroup):
+    """A member keeping an approved pledge writes about it (``year``, ``item_id`` in the FSM data)."""
+
+    progress = State()
+    summary = State()

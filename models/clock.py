@@ -1,0 +1,33 @@
+"""Local days for date rules: times are stored in UTC, but a deadline or a year is a local day.
+
+The process sets the zone once at start (``configure(settings.tz)``); the default is
+the product's default, Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+_zone = ZoneInfo("Asia/Shanghai")
+
+
+def configure(zone: ZoneInfo) -> None:
+    global _zone
+    _zone = zone
+
+
+def zone() -> ZoneInfo:
+    return _zone
+
+
+def local_now(now: datetime | None = None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(_zone)
+
+
+def local_today(now: datetime | None = None) -> date:
+    return local_now(now).date()
+
+
+def current_year(now: datetime | None = None) -> int:
+    return local_now(now).year

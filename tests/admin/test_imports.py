@@ -1,0 +1,179 @@
+"""Importing members: all or nothing, line-numbered problems, the template, invites for all."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from aiohttp import FormData
+from openpyxl import Workbook
+
+from models.audit import AuditEntry
+from models.importer import MAX_BYTES, template_rows
+from models.invites import Invite
+from models.members import Member
+from tests.admin.conftest import csrf_token, read_xlsx, zh
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def upload(client, filename: str, data: bytes):
+    page = await client.get("/import")
+    form = FormData()
+    form.add_field("csrf_token", csrf_token(await page.text()))
+    form.add_field("file", data, filename=filename, content_type="application/octet-stream")
+    return await client.post("/import", data=form)
+
+
+HEADER = ["姓名", "电话", "支部", "党员类型", "职业"]
+
+
+async def test_xlsx_import_creates_members(as_user, org, admin):
+    client = await as_user("street")
+    response = await upload(
+        client,
+        "党员.xlsx",
+        xlsx(
+            [
+                HEADER,
+                ["张三", 13800000001, "东风街道/南园社区/第一支部", "退休", "教师"],
+                ["李四", None, "东风街道/新风社区/第一支部", "在职", "医生"],
+            ]
+        ),
+    )
+    assert response.status == 200
+    html = await response.text()
+    assert zh("{count} members were imported.", count=2) in html
+    members = await Member.all().order_by("id").prefetch_related("branch")
+    assert [(m.name, m.phone, m.branch_id) for m in members] == [
+        ("张三", "13800000001", org.nanyuan_1.id),
+        ("李四", None, org.xinfeng_1.id),
+    ]
+    assert (
+        await AuditEntry.filter(action="member.create", actor_admin=await admin("street")).count()
+        == 2
+    )
+
+
+async def test_gb18030_csv_import(as_user, org):
+    text = "姓名,支部,党员类型,特长\n王五,东风街道/南园社区/第二支部,流动,修理家电\n"
+    response = await upload(await as_user("nanyuan"), "名单.csv", text.encode("gb18030"))
+    assert response.status == 200
+    member = await Member.get(name="王五")
+    assert (member.branch_id, member.member_type, member.skills) == (
+        org.nanyuan_2.id,
+        "floating",
+        "修理家电",
+    )
+
+
+async def test_one_bad_line_imports_nothing_and_lists_the_line(as_user, org):
+    response = await upload(
+        await as_user("street"),
+        "党员.xlsx",
+        xlsx(
+            [
+                HEADER,
+                ["张三", None, "东风街道/南园社区/第一支部", "退休", ""],
+                ["李四", None, "东风街道/南园社区/第一支部", "外星人", ""],
+                ["王五", None, "东风街道/南园社区/第一支部", "在职", ""],
+            ]
+        ),
+    )
+    assert response.status == 422
+    html = await response.text()
+    assert zh("Nothing was imported: the file has {count} problem(s).", count=1) in html
+    rows = re.findall(r'<td class="line">(\d+)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>', html)
+    assert rows == [("3", "党员类型", zh("Unknown member type “{value}”.", value="外星人"))]
+    assert await Member.all().count() == 0
+
+
+async def test_branch_outside_the_scope_fails_the_import(as_user, org):
+    response = await upload(
+        await as_user("branch1"),
+        "党员.csv",
+        (
+            "姓名,支部,党员类型\n张三,东风街道/南园社区/第一支部,退休\n李四,东风街道/新风社区/第一支部,退休\n"
+        ).encode(),
+    )
+    assert response.status == 422
+    assert zh("This branch is outside your organisation.") in await response.text()
+    assert await Member.all().count() == 0
+
+
+async def test_unreadable_files_are_reported(as_user, org):
+    client = await as_user("street")
+    response = await upload(client, "names.txt", b"hello")
+    assert response.status == 422
+    assert zh("Use an .xlsx or .csv file.") in await response.text()
+
+    page = await client.get("/import")
+    response = await client.post("/import", data={"csrf_token": csrf_token(await page.text())})
+    assert response.status == 422
+    assert zh("Choose a file to upload.") in await response.text()
+
+
+async def test_too_large_upload_gets_a_clear_error(as_user, org):
+    response = await upload(await as_user("street"), "big.csv", b"x" * (MAX_BYTES + 512 * 1024))
+    assert response.status == 413
+    assert zh("The file is larger than {size} MB.", size=10) in await response.text()
+    assert await Member.all().count() == 0
+
+
+async def test_template_download(as_user):
+    response = await (await as_user("branch1")).get("/import/template.xlsx")
+    assert response.status == 200
+    assert read_xlsx(await response.read()) == template_rows()
+
+
+async def test_template_imports_as_is(as_user, org):
+    """The example row of the template is valid: what we hand out can be uploaded back."""
+    client = await as_user("street")
+    template = await (await client.get("/import/template.xlsx")).read()
+    response = await upload(client, "template.xlsx", template)
+    assert response.status == 200
+    assert await Member.filter(name=template_rows()[1][0]).exists()
+
+
+async def test_invites_for_all_imported_members(as_user, org):
+    client = await as_user("street")
+    response = await upload(
+        client,
+        "党员.xlsx",
+        xlsx(
+            [
+                HEADER,
+                ["张三", None, "东风街道/南园社区/第一支部", "退休", ""],
+                ["李四", None, "东风街道/南园社区/第二支部", "退休", ""],
+            ]
+        ),
+    )
+    html = await response.text()
+    member_ids = re.findall(r'name="member_id" value="(\d+)"', html)
+    assert len(member_ids) == 2
+
+    response = await client.post(
+        "/invites/issue",
+        data=[
+            ("csrf_token", csrf_token(html)),
+            *(("member_id", member_id) for member_id in member_ids),
+        ],
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == "/invites"
+    invites = await Invite.all().prefetch_related("member")
+    assert sorted(invite.member.name for invite in invites) == ["张三", "李四"]
+    assert all(invite.status == "pending" for invite in invites)
+
+    listing = await (await client.get("/invites")).text()
+    assert all(
+        f"https://t.me/xianfeng_test_bot?start={invite.code}" in listing for invite in invites
+    )
