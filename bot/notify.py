@@ -21,7 +21,7 @@ from aiogram.types import InlineKeyboardMarkup
 from tortoise.transactions import in_transaction
 
 from bot import wish_keyboards
-from bot.wish_texts import Gettext, excerpt
+from bot.texts import Gettext, excerpt
 from locales import DEFAULT_LOCALE, translations
 from models.audit import AuditEntry
 from models.members import Member, TelegramUser

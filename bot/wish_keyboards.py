@@ -30,7 +30,8 @@ from bot.callbacks import (
     WishFormCallback,
     WishRateCallback,
 )
-from bot.wish_texts import Gettext, category_label
+from bot.texts import Gettext
+from bot.wish_texts import category_label
 from models.org import OrgUnit
 from models.wishes import (
     SATISFACTION_LABELS,

@@ -6,20 +6,10 @@ language), the notifications the recipient's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
 
+from bot.texts import Gettext
 from models.wishes import WISH_CATEGORY_LABELS, Wish, WishCategory
-
-Gettext = Callable[[str], str]
-
-EXCERPT_LENGTH = 80
-
-
-def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
-    """The start of a user's text on one line, HTML-escaped."""
-    text = " ".join(text.split())
-    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def category_label(category: WishCategory | None, gettext: Gettext) -> str:

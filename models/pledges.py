@@ -14,13 +14,16 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.expressions import Subquery
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from locales import N_
 from models import audit
 from models.admins import Role
-from models.errors import DomainError, PermissionDenied, ValidationError
+from models.text import clean_text
+from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
 
@@ -199,15 +202,6 @@ async def _require_reviewer(pledge: Pledge, scope) -> None:
 # ---------------------------------------------------------------- writing
 
 
-def _clean_text(text: str, limit: int, field: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError(N_("Please write something."), field=field)
-    if len(text) > limit:
-        raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
-    return text
-
-
 async def pledge_for(member: Member, year: int, actor: audit.Actor) -> Pledge:
     """The member's pledge of ``year``, created as a draft on first use."""
     key = f"m:{member.id}:{year}"
@@ -241,18 +235,43 @@ def _require_editable(pledge: Pledge) -> None:
                           status=PLEDGE_STATUS_LABELS[pledge.status])
 
 
+async def check_editable(pledge: Pledge, *, new_item: bool = False) -> None:
+    """Raise what a change would raise, so the bot can refuse before the member types it.
+
+    With ``new_item``, also refuse when the pledge already has :data:`MAX_ITEMS` items.
+    """
+    await pledge.refresh_from_db()
+    _require_editable(pledge)
+    if new_item and await PledgeItem.filter(pledge=pledge).count() >= MAX_ITEMS:
+        raise ValidationError(N_("A pledge can have at most {count} items."), field="text", count=MAX_ITEMS)
+
+
+def clean_item_text(text: str | None) -> str:
+    """An item's text as :func:`add_item` will accept it (for input taken one step at a time)."""
+    return clean_text(text or "", ITEM_TEXT_MAX, "text")
+
+
+def parse_target_date(text: str | None, year: int) -> date:
+    """A target date typed as YYYY-MM-DD; it must fall in the pledge's year."""
+    try:
+        value = datetime.strptime((text or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationError(N_("Please write the date as YYYY-MM-DD, for example {example}."),
+                              field="target_date", example=f"{year}-09-30") from None
+    if value.year != year:
+        raise ValidationError(N_("The target date must be in {year}."), field="target_date", year=year)
+    return value
+
+
 async def add_item(
     pledge: Pledge, kind: ItemKind, text: str, actor: audit.Actor, *, target_date: date | None = None,
     scope=None,
 ) -> PledgeItem:
     await _require_editor(pledge, actor, scope)
-    await pledge.refresh_from_db()
-    _require_editable(pledge)
-    if await PledgeItem.filter(pledge=pledge).count() >= MAX_ITEMS:
-        raise ValidationError(N_("A pledge can have at most {count} items."), field="text", count=MAX_ITEMS)
+    await check_editable(pledge, new_item=True)
     last = await PledgeItem.filter(pledge=pledge).order_by("-position").first()
     item = await PledgeItem.create(
-        pledge=pledge, kind=ItemKind(kind), text=_clean_text(text, ITEM_TEXT_MAX, "text"),
+        pledge=pledge, kind=ItemKind(kind), text=clean_text(text, ITEM_TEXT_MAX, "text"),
         target_date=target_date, position=(last.position + 1) if last else 0,
     )
     await _mark_proxy(pledge, actor)
@@ -263,7 +282,7 @@ async def update_item(item: PledgeItem, text: str, actor: audit.Actor, *, scope=
     await item.fetch_related("pledge")
     await _require_editor(item.pledge, actor, scope)
     _require_editable(item.pledge)
-    item.text = _clean_text(text, ITEM_TEXT_MAX, "text")
+    item.text = clean_text(text, ITEM_TEXT_MAX, "text")
     await item.save(update_fields=["text"])
     await _mark_proxy(item.pledge, actor)
     return item
@@ -315,7 +334,7 @@ async def submit(pledge: Pledge, actor: audit.Actor, *, scope=None) -> Pledge:
 
 async def return_for_revision(pledge: Pledge, scope, guidance: str) -> Pledge:
     await _require_reviewer(pledge, scope)
-    guidance = _clean_text(guidance, COMMENT_MAX, "guidance")
+    guidance = clean_text(guidance, COMMENT_MAX, "guidance")
     return await _transition(
         pledge, (PledgeStatus.SUBMITTED,), audit.Actor(admin=scope.user), "pledge.return",
         status=PledgeStatus.RETURNED, return_guidance=guidance, reviewed_by_id=scope.user.id,
@@ -342,7 +361,7 @@ async def publish(pledge: Pledge, scope) -> Pledge:
 
 async def write_half_year_summary(pledge: Pledge, actor: audit.Actor, text: str, *, scope=None) -> Pledge:
     await _require_editor(pledge, actor, scope)
-    text = _clean_text(text, COMMENT_MAX, "summary")
+    text = clean_text(text, COMMENT_MAX, "summary")
     return await _transition(
         pledge, (PledgeStatus.PUBLISHED,), actor, "pledge.half_year_summary",
         half_year_summary=text, half_year_summary_at=datetime.now(UTC),
@@ -360,7 +379,7 @@ async def record_half_year_review(
     return await _transition(
         pledge, (PledgeStatus.PUBLISHED,), audit.Actor(admin=scope.user), "pledge.half_year_review",
         status=PledgeStatus.HALF_YEAR_REVIEWED, half_year_reviewed_at=datetime.now(UTC),
-        leader_comment=_clean_text(leader_comment, COMMENT_MAX, "leader_comment"),
+        leader_comment=clean_text(leader_comment, COMMENT_MAX, "leader_comment"),
         residents_satisfied=satisfied, residents_basic=basic, residents_unsatisfied=unsatisfied,
     )
 
@@ -387,9 +406,99 @@ async def log_progress(
         raise DomainError(N_("Progress can be logged once the pledge is approved."))
     async with in_transaction():
         entry = await PledgeProgress.create(
-            pledge_id=item.pledge_id, item=item, text=_clean_text(text, ITEM_TEXT_MAX, "text"),
+            pledge_id=item.pledge_id, item=item, text=clean_text(text, ITEM_TEXT_MAX, "text"),
             photo_file_id=photo_file_id,
         )
         await audit.record(actor, "pledge.progress", entry, org_id=item.pledge.branch_id,
                            proxy=actor.admin is not None)
     return entry
+
+
+# ---------------------------------------------------------------- queries for the member's own view
+# Ids that come back from the bot's buttons are looked up through the member, never alone.
+
+
+async def member_pledge(member: Member, year: int) -> Pledge | None:
+    return await Pledge.get_or_none(member_id=member.id, year=year)
+
+
+async def member_item(member: Member, item_id: int) -> PledgeItem | None:
+    return await PledgeItem.filter(id=item_id, pledge__member_id=member.id).select_related("pledge").first()
+
+
+async def member_progress(member: Member, progress_id: int) -> PledgeProgress | None:
+    return await PledgeProgress.get_or_none(id=progress_id, pledge__member_id=member.id)
+
+
+async def progress_by_item(pledge: Pledge) -> list[tuple[PledgeItem, list[PledgeProgress]]]:
+    """Every item of the pledge, in order, with its progress entries, oldest first."""
+    items = await PledgeItem.filter(pledge=pledge)
+    entries: dict[int, list[PledgeProgress]] = {item.id: [] for item in items}
+    for entry in await PledgeProgress.filter(pledge=pledge):
+        entries[entry.item_id].append(entry)
+    return [(item, entries[item.id]) for item in items]
+
+
+async def pledges_awaiting_summary(year: int, published_by: datetime) -> list[Pledge]:
+    """Members' pledges of ``year`` published by ``published_by`` and without a half-year summary."""
+    return await Pledge.filter(
+        year=year, status=PledgeStatus.PUBLISHED, published_at__lte=published_by, half_year_summary="",
+        member_id__not_isnull=True,
+    )
+
+
+# ---------------------------------------------------------------- queries for the admin panel
+# Each takes a queryset already scoped by ``models.scope.Scope`` (or a scoped pledge).
+
+#: Statuses a pledge is public in: the notice (公示) lists these.
+PUBLIC_STATUSES = (PledgeStatus.PUBLISHED, PledgeStatus.HALF_YEAR_REVIEWED, PledgeStatus.ASSESSED)
+
+
+def reviews_branch_pledges(role: Role) -> bool:
+    """Whether ``role`` is the one to review branch pledges (the sub-district committee, or above)."""
+    return role in (Role.STREET_ADMIN, Role.DISTRICT_ADMIN)
+
+
+def review_queue(pledges: QuerySet[Pledge], role: Role) -> QuerySet[Pledge]:
+    """Of ``pledges``, those awaiting ``role``'s review: branch pledges for the sub-district
+    committee, members' pledges for the secretaries."""
+    return pledges.filter(status=PledgeStatus.SUBMITTED, member_id__isnull=reviews_branch_pledges(role))
+
+
+def without_pledge(members: QuerySet[Member], year: int) -> QuerySet[Member]:
+    """Of ``members``, those who have no pledge for ``year`` yet."""
+    return members.filter(
+        id__not_in=Subquery(Pledge.filter(year=year, member_id__not_isnull=True).values("member_id"))
+    )
+
+
+async def pledge_item(pledge: Pledge, item_id: int) -> PledgeItem:
+    item = await PledgeItem.get_or_none(id=item_id, pledge_id=pledge.id)
+    if item is None:
+        raise NotFound(N_("This item is not in the pledge."))
+    item.pledge = pledge
+    return item
+
+
+async def history(pledge: Pledge) -> list[audit.AuditEntry]:
+    """The pledge's audit entries (created, submitted, returned, approved …), oldest first."""
+    return list(
+        await audit.AuditEntry.filter(object_type=Pledge.__name__, object_id=str(pledge.id))
+        .order_by("id").select_related("actor_admin", "actor_member")
+    )
+
+
+async def notice_pledges(branch: OrgUnit, year: int) -> list[Pledge]:
+    """What the branch's notice (公示) of ``year`` shows: the branch's own pledge first, then the
+    members' by name; only pledges that have been published, each with its items."""
+    pledges = await (
+        Pledge.filter(branch_id=branch.id, year=year, status__in=list(PUBLIC_STATUSES))
+        .select_related("member").prefetch_related("items")
+    )
+    return sorted(pledges, key=lambda p: (p.member_id is not None, p.member.name if p.member else "", p.id))
+
+
+def items_by_kind(items: list[PledgeItem]) -> list[tuple[ItemKind, list[PledgeItem]]]:
+    """The items grouped by kind, kinds in their fixed order (political, duty, practical), empty
+    kinds left out."""
+    return [(kind, group) for kind in ItemKind if (group := [item for item in items if item.kind == kind])]

@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from locales import N_
 from models import audit
 from models.clock import local_today
+from models.text import clean_text
 from models.errors import DomainError, PermissionDenied, ValidationError
 from models.members import Member, TelegramUser
 from models.membership import PHONE_RE
@@ -154,20 +155,6 @@ class WishProgress(Model):
         ordering = ["id"]
 
 
-# Characters that show nothing: a text of only these (e.g. the Hangul filler people send as
-# a "blank" message) is empty.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u115f\u1160\u3164\uffa0"))
-
-
-def _clean_text(text: str, limit: int, field: str) -> str:
-    text = (text or "").strip()
-    if not text.translate(_INVISIBLE).strip():
-        raise ValidationError(N_("Please write something."), field=field)
-    if len(text) > limit:
-        raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
-    return text
-
-
 async def submit_wish(
     community: OrgUnit, text: str, actor: audit.Actor, *, resident: TelegramUser | None = None,
     resident_name: str = "", contact_phone: str | None = None,
@@ -176,7 +163,7 @@ async def submit_wish(
     if community.kind != OrgKind.COMMUNITY:
         raise ValidationError(N_("Choose a community."), field="community")
     wish = await Wish.create(
-        community=community, text=_clean_text(text, TEXT_MAX, "text"), resident=resident,
+        community=community, text=clean_text(text, TEXT_MAX, "text"), resident=resident,
         resident_name=resident_name.strip()[:50], contact_phone=(contact_phone or "").strip()[:32] or None,
         suggested_category=suggested_category, proxy_entered=proxy, entered_by=actor.admin,
     )
@@ -205,7 +192,7 @@ async def publish_wish(
     wish: Wish, actor: audit.Actor, *, category: WishCategory, service_standard: str, deadline: date,
 ) -> Wish:
     category = WishCategory(category)
-    standard = _clean_text(service_standard, REASON_MAX, "service_standard")
+    standard = clean_text(service_standard, REASON_MAX, "service_standard")
     if deadline < local_today():
         raise ValidationError(N_("The deadline cannot be in the past."), field="deadline")
     return await _transition(
@@ -218,7 +205,7 @@ async def publish_wish(
 async def reject_wish(wish: Wish, actor: audit.Actor, reason: str) -> Wish:
     return await _transition(
         wish, (WishStatus.COLLECTED,), actor, "wish.reject", N_("This wish is no longer awaiting review."),
-        status=WishStatus.REJECTED, reject_reason=_clean_text(reason, REASON_MAX, "reason"),
+        status=WishStatus.REJECTED, reject_reason=clean_text(reason, REASON_MAX, "reason"),
     )
 
 
@@ -271,7 +258,7 @@ async def add_progress(wish: Wish, member: Member, text: str) -> WishProgress:
     _require_claimant(wish, member)
     if wish.status != WishStatus.CLAIMED:
         raise DomainError(N_("Progress can only be added while the wish is being worked on."))
-    return await WishProgress.create(wish=wish, member=member, text=_clean_text(text, TEXT_MAX, "text"))
+    return await WishProgress.create(wish=wish, member=member, text=clean_text(text, TEXT_MAX, "text"))
 
 
 async def release_wish(wish: Wish, actor: audit.Actor, reason: str) -> Wish:
@@ -283,7 +270,7 @@ async def release_wish(wish: Wish, actor: audit.Actor, reason: str) -> Wish:
         N_("This wish is not claimed any more."),
         status=WishStatus.PUBLISHED, claimant_id=None, claimed_at=None, done_at=None,
         reminded_at=None, overdue_alerted_at=None,
-        reject_reason=_clean_text(reason, REASON_MAX, "reason"),
+        reject_reason=clean_text(reason, REASON_MAX, "reason"),
     )
 
 
@@ -332,7 +319,7 @@ RESIDENT_NAME_MAX = 50
 
 
 def clean_wish_text(text: str | None) -> str:
-    return _clean_text(text or "", TEXT_MAX, "text")
+    return clean_text(text or "", TEXT_MAX, "text")
 
 
 def clean_contact_phone(phone: str | None) -> str:
@@ -343,7 +330,12 @@ def clean_contact_phone(phone: str | None) -> str:
 
 
 def clean_resident_name(name: str | None) -> str:
-    return _clean_text(name or "", RESIDENT_NAME_MAX, "resident_name")
+    return clean_text(name or "", RESIDENT_NAME_MAX, "resident_name")
+
+
+def clean_service_standard(text: str | None) -> str:
+    """The service standard as :func:`publish_wish` will accept it (to check a form in one go)."""
+    return clean_text(text or "", REASON_MAX, "service_standard")
 
 
 # --------------------------------------------------------------------------- queries
@@ -419,6 +411,34 @@ async def wishes_claimed_by(member: Member) -> list[Wish]:
 async def get_claimed_wish(wish_id: int, member: Member) -> Wish | None:
     """The wish if ``member`` holds it: only then may they see the resident's contact."""
     return await Wish.get_or_none(id=wish_id, claimant_id=member.id)
+
+
+def overdue_condition(now: datetime | None = None) -> Q:
+    """The database form of :attr:`Wish.overdue`."""
+    return Q(status__in=list(OVERDUE_STATUSES), deadline__lt=local_today(now))
+
+
+TAKEN_STATUSES = (WishStatus.CLAIMED, WishStatus.DONE)
+
+
+async def public_wall(community: OrgUnit, now: datetime | None = None) -> list[Wish]:
+    """The community's printable wall: wishes open to claim (as in the bot), then those taken on."""
+    open_wishes = await _on_wall(community, None, now).order_by("deadline", "id")
+    taken = await Wish.filter(community_id=community.id, status__in=list(TAKEN_STATUSES)).order_by(
+        "deadline", "id"
+    )
+    return [*open_wishes, *taken]
+
+
+async def all_progress(wish: Wish) -> list[WishProgress]:
+    """Every progress note of the wish, by any claimant it has had, oldest first."""
+    return await WishProgress.filter(wish_id=wish.id).select_related("member").order_by("id")
+
+
+async def wish_history(wish: Wish) -> list[audit.AuditEntry]:
+    """The wish's audit entries, oldest first."""
+    entries = audit.AuditEntry.filter(object_type=Wish.__name__, object_id=str(wish.id))
+    return await entries.order_by("id")
 
 
 # --------------------------------------------------------------------------- reminders

@@ -7,6 +7,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.notify import send_wish_reminders
+from bot.notify_pledges import send_half_year_reminders
+from models import clock
 from models.admins import purge_expired
 from xianfeng.settings import Settings
 
@@ -22,4 +24,13 @@ def create_scheduler(settings: Settings) -> AsyncIOScheduler:
         send_wish_reminders, IntervalTrigger(hours=1, timezone=settings.tz),
         id="wish-reminders", replace_existing=True, coalesce=True, max_instances=1,
     )
+    month, day = (int(part) for part in settings.half_year_review_opens.split("-"))
+    scheduler.add_job(
+        remind_half_year_summaries, CronTrigger(month=month, day=day, hour=9, timezone=settings.tz),
+        id="half-year-reminders", replace_existing=True, coalesce=True, misfire_grace_time=86400,
+    )
     return scheduler
+
+
+async def remind_half_year_summaries() -> int:
+    return await send_half_year_reminders(clock.current_year())

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     session_hours: int = 12
+    half_year_review_opens: str = Field(
+        default="07-01", pattern=r"^\d{2}-\d{2}$", description="MM-DD: members are reminded to sum up"
+    )
     delivery_rate: float = Field(default=28.0, gt=0, description="outbox messages per second overall")
     delivery_per_chat_interval: float = Field(default=1.0, ge=0)
     delivery_max_attempts: int = Field(default=8, ge=1)

@@ -17,11 +17,12 @@ from bot.callbacks import (
     PledgeTemplateChoice,
 )
 from bot.handlers.pledges import keeping, screen, writing
-from bot.handlers.wishes.common import BoundMember, members_only
+from bot.handlers.common import BoundMember, members_only
 
 PLEDGE_BUTTONS = or_f(
-    MenuCallback.filter(F.action == MenuAction.MY_PLEDGE), PledgeCallback.filter(), PledgeTemplateChoice.filter(),
-    PledgeKindChoice.filter(), PledgeDateChoice.filter(), PledgeItemCallback.filter(), PledgePhotoCallback.filter(),
+    MenuCallback.filter(F.action == MenuAction.MY_PLEDGE), PledgeCallback.filter(),
+    PledgeTemplateChoice.filter(), PledgeKindChoice.filter(), PledgeDateChoice.filter(),
+    PledgeItemCallback.filter(), PledgePhotoCallback.filter(),
 )
 
 

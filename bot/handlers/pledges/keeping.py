@@ -26,10 +26,10 @@ from bot.handlers.pledges.screen import (
     send_pledge,
     show_pledge,
 )
-from bot.handlers.wishes.common import expect_text, show, stale_button
+from bot.handlers.common import expect_text, show, stale_button
 from bot.pledge_texts import history_text, shows_progress
 from bot.states import PledgeInput
-from bot.wish_texts import excerpt
+from bot.texts import excerpt
 from models.members import Member
 from models.pledges import (
     COMMENT_MAX,

@@ -21,7 +21,7 @@ from bot.callbacks import (
     PledgeItemCallback,
 )
 from bot.handlers.menu import menu_text
-from bot.handlers.wishes.common import show, stale_button
+from bot.handlers.common import show, stale_button
 from bot.pledge_texts import (
     ENTRIES_ON_ITEM,
     current_year,

@@ -39,10 +39,10 @@ from bot.handlers.pledges.screen import (
     show_pledge,
     still_open,
 )
-from bot.handlers.wishes.common import expect_button, expect_text, show, stale_button
+from bot.handlers.common import expect_button, expect_text, show, stale_button
 from bot.pledge_texts import kind_label
 from bot.states import PledgeForm
-from bot.wish_texts import excerpt
+from bot.texts import excerpt
 from models.errors import DomainError
 from models.members import Member
 from models.pledge_templates import TEMPLATES, apply_template, templates_for
@@ -227,8 +227,9 @@ async def delete_asked(
     if not await still_open(query, member, item.pledge):
         return
     await state.clear()
-    await show(query, _("🗑 Delete item {number}?\n\n{text}").format(
-        number=await item_number(item), text=excerpt(item.text)), pledge_keyboards.delete_confirmation(item))
+    question = _("🗑 Delete item {number}?\n\n{text}")
+    await show(query, question.format(number=await item_number(item), text=excerpt(item.text)),
+               pledge_keyboards.delete_confirmation(item))
     await query.answer()
 
 

@@ -14,7 +14,7 @@ from bot.callbacks import (
     WallClaimCallback,
 )
 from bot.handlers.wishes import claimant, conversation, form, resident, wall
-from bot.handlers.wishes.common import BoundMember, members_only
+from bot.handlers.common import BoundMember, members_only
 
 MEMBER_BUTTONS = or_f(
     MenuCallback.filter(F.action.in_({MenuAction.WISH_WALL, MenuAction.CLAIMED_WISHES})),

@@ -15,9 +15,10 @@ from tortoise.transactions import in_transaction
 
 from bot import notify, wish_keyboards
 from bot.callbacks import ClaimedAction, ClaimedWishCallback, MenuAction, MenuCallback
-from bot.handlers.wishes.common import expect_text, show, stale_button
+from bot.handlers.common import expect_text, show, stale_button
 from bot.states import ClaimedWishInput
-from bot.wish_texts import category_label, deadline_text, excerpt, service_line
+from bot.texts import excerpt
+from bot.wish_texts import category_label, deadline_text, service_line
 from models.audit import Actor
 from models.members import Member
 from models.wishes import (

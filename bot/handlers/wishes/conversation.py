@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards
 from bot.callbacks import MenuAction, MenuCallback
 from bot.handlers.menu import menu_text
-from bot.handlers.wishes.common import show
+from bot.handlers.common import show
 from models.members import Member
 
 

@@ -22,7 +22,7 @@ from bot.callbacks import (
     WishFormAction,
     WishFormCallback,
 )
-from bot.handlers.wishes.common import expect_button, expect_text, show, stale_button
+from bot.handlers.common import expect_button, expect_text, show, stale_button
 from bot.states import WishForm
 from bot.wish_texts import category_label
 from models.members import Member, TelegramUser

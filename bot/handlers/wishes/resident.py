@@ -20,8 +20,8 @@ from bot.callbacks import (
     WishConfirmCallback,
     WishRateCallback,
 )
-from bot.handlers.wishes.common import show, stale_button
-from bot.wish_texts import excerpt
+from bot.handlers.common import show, stale_button
+from bot.texts import excerpt
 from models.errors import DomainError
 from models.members import TelegramUser
 from models.wishes import (

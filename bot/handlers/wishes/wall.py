@@ -20,8 +20,9 @@ from bot.callbacks import (
     WallClaimCallback,
 )
 from bot.handlers.wishes.claimant import claimed_wish_text
-from bot.handlers.wishes.common import show
-from bot.wish_texts import category_label, excerpt, service_line
+from bot.handlers.common import show
+from bot.texts import excerpt
+from bot.wish_texts import category_label, service_line
 from models.errors import DomainError
 from models.members import Member
 from models.wishes import Wish, WishCategory, claim_wish, home_community, wall_page

@@ -1,4 +1,4 @@
-"""What the wish handlers share: showing a screen, the member filter, stale buttons, input hints."""
+"""What the conversation handlers share: showing a screen, the member filter, stale buttons, input hints."""
 
 from __future__ import annotations
 

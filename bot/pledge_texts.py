@@ -1,0 +1,178 @@
+"""Pieces of text about pledges, shared by the handlers and the notifications.
+
+They take the ``gettext`` to use: the handlers pass aiogram's (the current user's
+language), the notifications the recipient's. User-written parts are HTML-escaped here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from html import escape
+
+from bot.texts import Gettext
+from models import clock
+from models.pledges import (
+    EDITABLE,
+    GRADE_LABELS,
+    ITEM_KIND_LABELS,
+    KEEPING,
+    PLEDGE_STATUS_LABELS,
+    ItemKind,
+    Pledge,
+    PledgeItem,
+    PledgeProgress,
+    PledgeStatus,
+)
+
+# Telegram refuses messages over 4096 UTF-16 code units: what members wrote gets cut, if need
+# be, to what the rest of the message leaves, but never below SHORTEST_CUT.
+MESSAGE_BUDGET = 4000
+SHORTEST_CUT = 40
+ENTRIES_PER_ITEM = 3  # in the history; the item's own screen shows more
+ENTRIES_ON_ITEM = 10
+
+
+def current_year() -> int:
+    return clock.current_year()
+
+
+def local_date(moment: datetime) -> str:
+    return moment.astimezone(clock.zone()).date().isoformat()
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def cut(text: str, limit: int) -> str:
+    if _units(text) <= limit:
+        return text
+    return text.encode("utf-16-le")[: 2 * (limit - 1)].decode("utf-16-le", errors="ignore") + "…"
+
+
+def fitted(render: Callable[[list[str]], str], texts: Sequence[str]) -> str:
+    """``render(texts)``, the texts cut to equal shares if the whole would be too long."""
+    if _units(whole := render(list(texts))) <= MESSAGE_BUDGET:
+        return whole
+    share = (MESSAGE_BUDGET - _units(render([""] * len(texts)))) // len(texts)
+    return render([cut(text, max(share, SHORTEST_CUT)) for text in texts])
+
+
+def kind_label(kind: ItemKind, _: Gettext) -> str:
+    return _(ITEM_KIND_LABELS[kind])
+
+
+def status_label(status: PledgeStatus, _: Gettext) -> str:
+    return _(PLEDGE_STATUS_LABELS[status])
+
+
+def shows_progress(pledge: Pledge) -> bool:
+    """From approval on, a pledge has progress entries to show."""
+    return pledge.status in KEEPING or pledge.status == PledgeStatus.ASSESSED
+
+
+def item_line(number: int, item: PledgeItem, text: str, _: Gettext) -> str:
+    """One numbered item; ``text`` is the item's text, possibly cut, not yet escaped."""
+    line = _("{number}. [{kind}] {text}").format(
+        number=number, kind=kind_label(item.kind, _), text=escape(text))
+    if item.target_date:
+        line += "\n    " + _("Target date: {date}").format(date=item.target_date.isoformat())
+    return line
+
+
+def entry_line(entry: PledgeProgress, text: str) -> str:
+    photo = " 📷" if entry.photo_file_id else ""
+    return f"• {local_date(entry.created_at)} {escape(text)}{photo}"
+
+
+def intro_text(year: int, _: Gettext) -> str:
+    return _(
+        "📝 <b>My pledge for {year}</b>\n\n"
+        "Each year every Party member makes a public pledge, in three kinds of items: political pledges, "
+        "duty pledges and practical-matter pledges for the residents.\n\n"
+        "Start from a template for your member type, or add items one by one. What you write is kept as "
+        "a draft until you submit it for review."
+    ).format(year=year)
+
+
+def pledge_text(pledge: Pledge, items: Sequence[PledgeItem], _: Gettext) -> str:
+    """The whole pledge: status, guidance or summary, the numbered items, what to do next."""
+    head = [
+        _("📝 <b>My pledge for {year}</b>").format(year=pledge.year),
+        _("Status: {status}").format(status=status_label(pledge.status, _)),
+    ]
+    if pledge.proxy_entered:
+        head.append(_("✍️ Entered by the branch secretary on your behalf."))
+    if pledge.status == PledgeStatus.RETURNED and pledge.return_guidance:
+        head += ["", _("↩️ <b>Returned for revision.</b> The reviewer's guidance:"),
+                 escape(pledge.return_guidance)]
+    tail = []
+    if pledge.half_year_summary:
+        tail += ["", _("<b>My half-year summary</b>"), escape(pledge.half_year_summary)]
+    if pledge.status == PledgeStatus.ASSESSED and pledge.grade:
+        tail += ["", _("Assessment: {grade}; residents' satisfaction {score}%").format(
+            grade=_(GRADE_LABELS[pledge.grade]), score=pledge.satisfaction_score)]
+    if hint := _status_hint(pledge.status, _):
+        tail += ["", hint]
+    if not items:
+        return "\n".join([*head, "", _("No items yet."), *tail])
+
+    def render(texts: list[str]) -> str:
+        body = [item_line(number, item, text, _)
+                for number, (item, text) in enumerate(zip(items, texts), start=1)]
+        return "\n".join([*head, "", *body, *tail])
+
+    return fitted(render, [item.text for item in items])
+
+
+def _status_hint(status: PledgeStatus, _: Gettext) -> str:
+    if status in EDITABLE:
+        return _("Tap an item to change or delete it. Everything is saved as a draft as you go; "
+                 "submit the pledge when it is ready.")
+    if status == PledgeStatus.SUBMITTED:
+        return _("Your branch secretary is reviewing it. You will be told the result here.")
+    if status in KEEPING:
+        return _("Tap an item to log how you are keeping it.")
+    return ""
+
+
+def item_text(
+    number: int, item: PledgeItem, pledge: Pledge, entries: Sequence[PledgeProgress], _: Gettext,
+) -> str:
+    """One item in full, with the progress ``entries`` given (cut if need be)."""
+    lines = [_("<b>Item {number}</b> · {kind}").format(number=number, kind=kind_label(item.kind, _))]
+    if item.target_date:
+        lines.append(_("Target date: {date}").format(date=item.target_date.isoformat()))
+    lines += ["", escape(item.text)]
+    if not shows_progress(pledge):
+        return "\n".join(lines)
+    lines += ["", _("<b>Progress</b>")]
+    if not entries:
+        return "\n".join([*lines, _("No progress logged yet.")])
+    return fitted(lambda texts: "\n".join(lines + [entry_line(e, t) for e, t in zip(entries, texts)]),
+                  [entry.text for entry in entries])
+
+
+def history_text(
+    pledge: Pledge, progress: Sequence[tuple[PledgeItem, Sequence[PledgeProgress]]], _: Gettext,
+) -> str:
+    """Every item with its latest progress entries."""
+    shown = [(item, entries[-ENTRIES_PER_ITEM:], len(entries) - ENTRIES_PER_ITEM)
+             for item, entries in progress]
+    earlier_note = _("({count} earlier entries on the item's own page)")
+
+    def render(texts: list[str]) -> str:
+        texts_left = iter(texts)
+        lines = [_("📖 <b>How I am keeping my pledge for {year}</b>").format(year=pledge.year)]
+        for number, (item, entries, earlier) in enumerate(shown, start=1):
+            lines += ["", item_line(number, item, next(texts_left), _)]
+            if earlier > 0:
+                lines.append("    " + earlier_note.format(count=earlier))
+            lines += ["    " + entry_line(entry, next(texts_left)) for entry in entries]
+            if not entries:
+                lines.append("    " + _("No progress logged yet."))
+        return "\n".join(lines)
+
+    return fitted(render, [text for item, entries, _earlier in shown
+                           for text in (item.text, *(entry.text for entry in entries))])

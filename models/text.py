@@ -1,0 +1,20 @@
+"""What every programme means by valid free text."""
+
+from __future__ import annotations
+
+from locales import N_
+from models.errors import ValidationError
+
+# Characters that show nothing: a text of only these (e.g. the Hangul filler people send
+# as a "blank" message) is empty.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u115f\u1160\u3164\uffa0"))
+
+
+def clean_text(text: str | None, limit: int, field: str) -> str:
+    """Stripped ``text``; a ValidationError on ``field`` when it is blank or over ``limit``."""
+    text = (text or "").strip()
+    if not text.translate(_INVISIBLE).strip():
+        raise ValidationError(N_("Please write something."), field=field)
+    if len(text) > limit:
+        raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
+    return text

@@ -1,0 +1,31 @@
+"""Scheduled jobs: stable ids, configured dates and zone, started inside the running loop."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from xianfeng.scheduler import create_scheduler
+from xianfeng.settings import Settings
+
+
+def test_jobs_have_stable_ids_and_configured_times():
+    settings = Settings(_env_file=None, half_year_review_opens="06-20", timezone="Europe/Berlin")
+    scheduler = create_scheduler(settings)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"housekeeping", "wish-reminders", "half-year-reminders"}
+
+    now = datetime(2026, 1, 10, tzinfo=ZoneInfo("Europe/Berlin"))
+    fire = jobs["half-year-reminders"].trigger.get_next_fire_time(None, now)
+    assert (fire.month, fire.day, fire.hour) == (6, 20, 9)
+    assert fire.tzinfo.key == "Europe/Berlin"
+
+
+async def test_scheduler_starts_inside_the_loop_and_shuts_down():
+    scheduler = create_scheduler(Settings(_env_file=None))
+    scheduler.start()
+    try:
+        assert scheduler.running
+        assert all(job.next_run_time is not None for job in scheduler.get_jobs())
+    finally:
+        scheduler.shutdown(wait=False)
