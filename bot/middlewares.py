@@ -10,8 +10,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18nMiddleware
 
-from locales import locale_from_language_code
-from models.members import TelegramUser
+from models.members import TelegramUser, preferred_locale
 
 
 class TelegramUserMiddleware(BaseMiddleware):
@@ -60,11 +59,4 @@ class UserLocaleMiddleware(I18nMiddleware):
     """The user's saved choice, else Telegram's language_code, else the default."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        tg_user: TelegramUser | None = data.get("tg_user")
-        if tg_user is not None:
-            if tg_user.locale in self.i18n.available_locales:
-                return tg_user.locale
-            detected = locale_from_language_code(tg_user.language_code)
-            if detected in self.i18n.available_locales:
-                return detected
-        return self.i18n.default_locale
+        return preferred_locale(data.get("tg_user"), self.i18n.default_locale)

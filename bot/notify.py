@@ -22,10 +22,10 @@ from tortoise.transactions import in_transaction
 
 from bot import wish_keyboards
 from bot.texts import Gettext, excerpt
-from locales import DEFAULT_LOCALE, translations
+from locales import default_locale, translations
 from models.audit import AuditEntry
-from models.members import Member, TelegramUser
-from models.outbox import OutboxMessage, enqueue, recipient_locale
+from models.members import Member, TelegramUser, preferred_locale
+from models.outbox import OutboxMessage, enqueue
 from models.wishes import (
     SATISFACTION_LABELS,
     Wish,
@@ -49,7 +49,7 @@ class Recipient:
     def of(cls, user: TelegramUser | None) -> Recipient | None:
         if user is None:
             return None
-        return cls(user, translations(recipient_locale(user, DEFAULT_LOCALE)).gettext)
+        return cls(user, translations(preferred_locale(user, default_locale())).gettext)
 
     async def send(
         self, text: str, *, kind: str, dedup_key: str, keyboard: InlineKeyboardMarkup | None = None,

@@ -19,6 +19,7 @@ LOCALES_DIR = Path(__file__).resolve().parent
 DOMAIN = "messages"
 LOCALES: tuple[str, ...] = ("zh_Hans", "zh_Hant", "en")
 DEFAULT_LOCALE = "zh_Hans"
+_default_locale = DEFAULT_LOCALE
 
 LANGUAGE_NAMES: dict[str, str] = {
     # Each language is named in itself, so a user can always find their own.
@@ -29,6 +30,18 @@ LANGUAGE_NAMES: dict[str, str] = {
 
 _TRADITIONAL_TAGS = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
 _SIMPLIFIED_TAGS = ("zh-hans", "zh-cn", "zh-sg", "zh")
+
+
+def set_default_locale(locale: str) -> None:
+    """The configured DEFAULT_LOCALE, set once at start (notifications to users with no language)."""
+    global _default_locale
+    if locale not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r}")
+    _default_locale = locale
+
+
+def default_locale() -> str:
+    return _default_locale
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext convention

@@ -7,7 +7,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-from locales import N_
+from locales import LOCALES, N_, locale_from_language_code
 
 
 class MemberType(StrEnum):
@@ -95,3 +95,12 @@ class TelegramUser(Model):
 
     class Meta:
         table = "telegram_user"
+
+
+def preferred_locale(tg_user: TelegramUser | None, default_locale: str) -> str:
+    """The user's saved choice, else their Telegram app's language, else the default."""
+    if tg_user is None:
+        return default_locale
+    if tg_user.locale in LOCALES:
+        return tg_user.locale
+    return locale_from_language_code(tg_user.language_code) or default_locale

@@ -9,7 +9,7 @@ worker (``bot.delivery``) claims them one at a time and records the outcome::
     sending ──worker crashed, recovered──▶ retry
 
 Payload decision: the text is rendered, in the recipient's language, when the
-row is enqueued (use :func:`recipient_locale` to pick the language). So the
+row is enqueued (``models.members.preferred_locale`` picks the language). So the
 worker needs no i18n and no domain lookups, and a notification says what was
 true when it was created, even if it waits in the queue. The text is Telegram
 HTML (the worker sends with ``parse_mode=HTML``): escape user-provided parts
@@ -41,7 +41,6 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from locales import LOCALES, locale_from_language_code
 from models.members import TelegramUser
 
 
@@ -83,7 +82,8 @@ class OutboxMessage(Model):
     # claim's index holds only the rows a worker may pick.
     next_attempt_at = fields.DatetimeField(null=True)
     claimed_by = fields.CharField(max_length=64, null=True)  # the worker of the latest claim
-    lease_expires_at = fields.DatetimeField(null=True)  # while sending: when recovery may take it back
+    # While sending: when recovery may take the row back from a worker that died.
+    lease_expires_at = fields.DatetimeField(null=True)
     telegram_message_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)  # reached sent, dead or cancelled
@@ -98,15 +98,6 @@ class OutboxMessage(Model):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def recipient_locale(tg_user: TelegramUser | None, default_locale: str) -> str:
-    """The language to render a notification in: the user's choice, else Telegram's, else the default."""
-    if tg_user is None:
-        return default_locale
-    if tg_user.locale in LOCALES:
-        return tg_user.locale
-    return locale_from_language_code(tg_user.language_code) or default_locale
 
 
 # --------------------------------------------------------------------------- enqueue
@@ -276,7 +267,7 @@ async def mark_unreachable(message: OutboxMessage, error: str, now: datetime | N
         if not await mark_dead(message, error, now):
             return False
         # A private chat's id is its user's id, so rows without telegram_user still find them.
-        user_id = message.telegram_user_id if message.telegram_user_id is not None else message.chat_id
+        user_id = message.telegram_user_id or message.chat_id
         await TelegramUser.filter(id=user_id, unreachable_since=None).update(unreachable_since=now)
     return True
 
@@ -296,14 +287,14 @@ async def recover_stale_claims(now: datetime | None = None) -> int:
     """Give back rows whose claim's lease has expired (their worker died). Returns how many."""
     now = now or utcnow()
     stale = OutboxMessage.filter(status=OutboxStatus.SENDING, lease_expires_at__lt=now)
-    return await _requeue(stale, now, "lease expired: the worker stopped before recording the outcome")
+    return await _requeue(stale, now, "lease expired: the worker died before recording the outcome")
 
 
 async def release_claims(worker_id: str, now: datetime | None = None) -> int:
     """Give back every row claimed by ``worker_id``: called by that worker when it starts,
     since anything it still holds was left by its previous, crashed run."""
     held = OutboxMessage.filter(status=OutboxStatus.SENDING, claimed_by=worker_id)
-    return await _requeue(held, now or utcnow(), "released at restart: the worker crashed while sending")
+    return await _requeue(held, now or utcnow(), "taken back at restart: the worker died sending")
 
 
 async def _requeue(claimed: QuerySet[OutboxMessage], now: datetime, reason: str) -> int:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import socket
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ from bot.app import create_bot, create_dispatcher, create_storage
 from bot.delivery import DeliveryWorker
 from bot.sandbox import SandboxServer
 from bot.sandbox.state import DEFAULT_BOT_USERNAME
-from locales import gettext
+from locales import gettext, set_default_locale
 from models import clock
 from models.bootstrap import ensure_first_admin
 from models.db import close_db, init_db
@@ -59,6 +57,7 @@ async def start(
     began = time.perf_counter()
     running = Running()
     clock.configure(settings.tz)
+    set_default_locale(settings.default_locale)
     url = settings.resolved_database_url
     # SQLite is migrated at start; PostgreSQL deployments run `xianfeng migrate` once per release.
     await init_db(url, run_migrations=url.startswith("sqlite"))
@@ -86,7 +85,7 @@ async def start(
             dispatcher.start_polling(running.bot, handle_signals=False), name="bot-polling"
         )
         worker = DeliveryWorker(
-            running.bot, worker_id=f"{socket.gethostname()}-{os.getpid()}",
+            running.bot, worker_id=settings.delivery_worker_id,
             global_rate=settings.delivery_rate, per_chat_interval=settings.delivery_per_chat_interval,
             max_attempts=settings.delivery_max_attempts,
         )

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     delivery_rate: float = Field(default=28.0, gt=0, description="outbox messages per second overall")
     delivery_per_chat_interval: float = Field(default=1.0, ge=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
+    # Stable across restarts so a restarted worker takes back its crashed run's claim at once;
+    # give each bot process its own when running several.
+    delivery_worker_id: str = Field(default="bot", min_length=1, max_length=64)
 
     @field_validator("default_locale")
     @classmethod
