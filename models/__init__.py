@@ -2,8 +2,10 @@
 
 from models.admins import AdminSession, AdminUser, LoginAttempt
 from models.audit import AuditEntry
+from models.broadcasts import Broadcast
 from models.invites import Invite
 from models.members import Member, TelegramUser
+from models.notices import NoticeLink
 from models.org import OrgUnit, WorkUnit
 from models.outbox import OutboxMessage
 from models.pledges import Pledge, PledgeItem, PledgeProgress
@@ -12,5 +14,8 @@ from models.wishes import Wish, WishProgress
 
 __models__ = [
     OrgUnit, WorkUnit, Member, TelegramUser, Invite, AdminUser, AdminSession, LoginAttempt, AuditEntry,
+    OutboxMessage,
+    Broadcast,
     PointCard, Wish, WishProgress, Pledge, PledgeItem, PledgeProgress,
+    NoticeLink,
 ]

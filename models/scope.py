@@ -13,10 +13,15 @@ from tortoise.queryset import QuerySet
 
 from locales import N_
 from models.admins import AdminUser, Role
+from models.broadcasts import Broadcast
 from models.errors import NotFound, PermissionDenied
 from models.invites import Invite
 from models.members import Member
-from models.org import OrgUnit
+from models.notices import NoticeLink
+from models.org import OrgKind, OrgUnit
+from models.outbox import OutboxMessage
+from models.pledges import Pledge
+from models.wishes import Wish
 
 
 @dataclass(frozen=True)
@@ -78,3 +83,53 @@ class Scope:
         if invite is None:
             raise NotFound(N_("No such invite in your organisation."))
         return invite
+
+    def broadcasts(self) -> QuerySet[Broadcast]:
+        """Announcements to a unit in scope (a segment's unit and everything below it)."""
+        return Broadcast.filter(org__path__startswith=self.path)
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast:
+        broadcast = await self.broadcasts().get_or_none(id=broadcast_id)
+        if broadcast is None:
+            raise NotFound(N_("No such announcement in your organisation."))
+        return broadcast
+
+    @property
+    def sees_whole_outbox(self) -> bool:
+        """District and sub-district users oversee delivery as a whole, residents' messages too."""
+        return self.org.kind in (OrgKind.DISTRICT, OrgKind.STREET)
+
+    def outbox(self) -> QuerySet[OutboxMessage]:
+        """Outgoing messages: all of them, or those to members of the branches in scope."""
+        if self.sees_whole_outbox:
+            return OutboxMessage.all()
+        return OutboxMessage.filter(telegram_user__member__branch__path__startswith=self.path)
+
+    def pledges(self) -> QuerySet[Pledge]:
+        """Members' and branches' pledges of the branches in scope."""
+        return Pledge.filter(branch__path__startswith=self.path)
+
+    async def pledge(self, pledge_id: int) -> Pledge:
+        pledge = await self.pledges().get_or_none(id=pledge_id)
+        if pledge is None:
+            raise NotFound(N_("No such pledge in your organisation."))
+        return pledge
+
+    def notice_links(self) -> QuerySet[NoticeLink]:
+        return NoticeLink.filter(branch__path__startswith=self.path)
+
+    async def notice_link(self, link_id: int) -> NoticeLink:
+        link = await self.notice_links().get_or_none(id=link_id)
+        if link is None:
+            raise NotFound(N_("No such link in your organisation."))
+        return link
+
+    def wishes(self) -> QuerySet[Wish]:
+        """Wishes addressed to a community in scope."""
+        return Wish.filter(community__path__startswith=self.path)
+
+    async def wish(self, wish_id: int) -> Wish:
+        wish = await self.wishes().get_or_none(id=wish_id)
+        if wish is None:
+            raise NotFound(N_("No such wish in your organisation."))
+        return wish
