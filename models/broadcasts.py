@@ -64,7 +64,7 @@ FORM_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class Broadcast(Model):
-    """One announcement to a segment; its outbox rows carry its id in ``broadcast_id``."""
+    """One announcement to a segment, its outbox rows carry its id as broadcast_id."""
 
     id = fields.IntField(primary_key=True)
     title = fields.CharField(max_length=TITLE_MAX)

@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
                 ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'broadcast', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One announcement to a segment; its outbox rows carry its id in ``broadcast_id``.'},
+            options={'table': 'broadcast', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One announcement to a segment, its outbox rows carry its id as broadcast_id.'},
             bases=['Model'],
         ),
         ops.CreateModel(
