@@ -13,7 +13,19 @@ from admin import auth, i18n, security
 from admin.errors import error_middleware
 from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.templating import setup_templates
-from admin.views import imports, invites, members, org
+from admin.views import (
+    broadcasts,
+    delivery,
+    imports,
+    invites,
+    members,
+    org,
+    pledges,
+    pledges_notice,
+    pledges_review,
+    public_wall,
+    wishes,
+)
 from models.importer import MAX_BYTES
 from xianfeng.settings import Settings
 
@@ -95,5 +107,65 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/import", imports.import_page, name="imports")
     router.add_post("/import", imports.import_file)
     router.add_get("/import/template.xlsx", imports.template, name="imports.template")
+
+    router.add_get("/pledges", pledges.pledge_list, name="pledges")
+    router.add_get("/pledges/export.xlsx", pledges.pledge_export, name="pledges.export")
+    router.add_get("/pledges/review", pledges.review_queue_list, name="pledge_queue")
+    router.add_get("/pledges/review/export.xlsx", pledges.review_queue_export, name="pledge_queue.export")
+    router.add_post("/pledges/bulk", pledges_review.bulk_view, name="pledges.bulk")
+    router.add_get("/pledges/new", pledges.new_pledge_page, name="pledge.new")
+    router.add_post("/pledges/new", pledges.start_member_pledge)
+    router.add_post("/pledges/new/branch", pledges.start_branch_pledge, name="pledge.new_branch")
+    router.add_get("/pledges/notice", pledges_notice.notice_page, name="pledges.notice")
+    router.add_get("/pledges/notice/print", pledges_notice.notice_print, name="pledges.notice_print")
+    router.add_post("/pledges/notice/links", pledges_notice.create_link, name="notice_links.create")
+    router.add_post(r"/pledges/notice/links/{link_id:\d+}/revoke", pledges_notice.revoke_link, name="notice_link.revoke")
+    router.add_get(r"/pledges/{pledge_id:\d+}", pledges.pledge_detail, name="pledge")
+    router.add_get(r"/pledges/{pledge_id:\d+}/items", pledges.items_page, name="pledge.items")
+    router.add_post(r"/pledges/{pledge_id:\d+}/items", pledges.add_item_view)
+    router.add_post(r"/pledges/{pledge_id:\d+}/items/{item_id:\d+}", pledges.update_item_view, name="pledge.item")
+    router.add_post(r"/pledges/{pledge_id:\d+}/items/{item_id:\d+}/delete", pledges.delete_item_view, name="pledge.item_delete")
+    router.add_post(r"/pledges/{pledge_id:\d+}/template", pledges.apply_template_view, name="pledge.template")
+    router.add_post(r"/pledges/{pledge_id:\d+}/submit", pledges.submit_view, name="pledge.submit")
+    router.add_post(r"/pledges/{pledge_id:\d+}/approve", pledges_review.approve_view, name="pledge.approve")
+    router.add_post(r"/pledges/{pledge_id:\d+}/return", pledges_review.return_view, name="pledge.send_back")
+    router.add_post(r"/pledges/{pledge_id:\d+}/publish", pledges_review.publish_view, name="pledge.publish")
+    router.add_post(r"/pledges/{pledge_id:\d+}/half-year", pledges_review.half_year_view, name="pledge.half_year")
+    router.add_post(r"/pledges/{pledge_id:\d+}/assessment", pledges_review.assess_view, name="pledge.assess")
+    router.add_get(r"/public/notice/{token}", public(pledges_notice.public_notice), name="public.notice")
+
+    router.add_get("/broadcasts", broadcasts.broadcast_list, name="broadcasts")
+    router.add_get("/broadcasts/export.xlsx", broadcasts.broadcast_export, name="broadcasts.export")
+    router.add_get("/broadcasts/new", broadcasts.new_broadcast_form, name="broadcast.new")
+    router.add_post("/broadcasts/new", broadcasts.submit_broadcast)
+    router.add_get(r"/broadcasts/{broadcast_id:\d+}", broadcasts.broadcast_detail, name="broadcast")
+    router.add_get(
+        r"/broadcasts/{broadcast_id:\d+}/progress.json",
+        broadcasts.broadcast_progress,
+        name="broadcast.progress",
+    )
+    router.add_post(
+        r"/broadcasts/{broadcast_id:\d+}/cancel", broadcasts.cancel, name="broadcast.cancel"
+    )
+
+    router.add_get("/delivery", delivery.delivery_status, name="delivery")
+    router.add_get(
+        "/delivery/failures.xlsx", delivery.failures_export, name="delivery_failures.export"
+    )
+
+    router.add_get("/wishes", wishes.wish_list, name="wishes")
+    router.add_get("/wishes/export.xlsx", wishes.wish_export, name="wishes.export")
+    router.add_get("/wishes/review", wishes.review_queue, name="wish_review")
+    router.add_get(
+        "/wishes/review/export.xlsx", wishes.review_export, name="wish_review.export"
+    )
+    router.add_get("/wishes/new", wishes.new_wish_form, name="wish.new")
+    router.add_post("/wishes/new", wishes.create_wish_view)
+    router.add_get(r"/wishes/{wish_id:\d+}", wishes.wish_detail, name="wish")
+    router.add_post(r"/wishes/{wish_id:\d+}/publish", wishes.publish, name="wish.publish")
+    router.add_post(r"/wishes/{wish_id:\d+}/reject", wishes.reject, name="wish.reject")
+    router.add_post(r"/wishes/{wish_id:\d+}/release", wishes.release, name="wish.release")
+    router.add_post(r"/wishes/{wish_id:\d+}/fulfil", wishes.fulfil, name="wish.fulfil")
+    router.add_get("/public/wall/{token}", public(public_wall.wish_wall), name="public.wall")
 
     router.add_static("/static/", STATIC_DIR, name="static")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -62,7 +63,8 @@ def field_errors(
 
 
 def int_or_none(value: object) -> int | None:
-    if isinstance(value, str) and value.strip().isdigit():
+    """A whole number typed in ASCII digits, else None ("²".isdigit() is true, int("²") fails)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value.strip()):
         return int(value)
     return None
 

@@ -11,6 +11,9 @@ from models.admins import ROLE_LABELS
 from models.invites import INVITE_STATUS_LABELS
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS
 from models.org import ORG_KIND_LABELS
+from models.outbox import OutboxStatus
+from models.pledges import GRADE_LABELS, ITEM_KIND_LABELS, PLEDGE_STATUS_LABELS
+from models.wishes import SATISFACTION_LABELS, WISH_CATEGORY_LABELS, WISH_STATUS_LABELS
 
 MEMBER_FIELD_LABELS = {
     "name": N_("Name"),
@@ -26,6 +29,77 @@ MEMBER_FIELD_LABELS = {
     "can_write": N_("Can write"),
 }
 
+# Audit-log actions shown in a pledge's review history.
+PLEDGE_ACTION_LABELS = {
+    "pledge.create": N_("Pledge started"),
+    "pledge.submit": N_("Submitted for review"),
+    "pledge.return": N_("Returned for revision"),
+    "pledge.approve": N_("Approved"),
+    "pledge.publish": N_("Published"),
+    "pledge.half_year_summary": N_("Half-year summary written"),
+    "pledge.half_year_review": N_("Half-year review recorded"),
+    "pledge.assess": N_("Annual assessment recorded"),
+}
+
+BROADCAST_FIELD_LABELS = {
+    "title": N_("Title"),
+    "text": N_("Announcement"),
+    "org": N_("Send to"),
+    "member_type": N_("Member type"),
+}
+
+# What an outgoing message is about, by the programme its kind starts with ("wish.claimed").
+OUTBOX_KIND_LABELS = {
+    "broadcast": N_("Announcements"),
+    "wish": N_("Micro-wish notifications"),
+    "pledge": N_("Pledge notifications"),
+}
+
+# Where an outgoing message is (models.outbox).
+OUTBOX_STATUS_LABELS = {
+    OutboxStatus.QUEUED: N_("Queued"),
+    OutboxStatus.SENDING: N_("Sending"),
+    OutboxStatus.SENT: N_("Sent"),
+    OutboxStatus.RETRY: N_("Waiting to retry"),
+    OutboxStatus.DEAD: N_("Failed"),
+    OutboxStatus.CANCELLED: N_("Cancelled"),
+}
+
+WISH_FIELD_LABELS = {
+    "id": N_("No."),
+    "text": N_("Wish"),
+    "community": N_("Community"),
+    "suggested_category": N_("Kind of help suggested by the resident"),
+    "category": N_("Kind of help"),
+    "service_standard": N_("Service standard"),
+    "deadline": N_("Deadline"),
+    "status": N_("Status"),
+    "overdue": N_("Overdue"),
+    "resident_name": N_("Resident's name"),
+    "contact_phone": N_("Contact phone"),
+    "proxy_entered": N_("Entered from paper"),
+    "claimant": N_("Claimant"),
+    "reason": N_("Reason"),
+    "satisfaction": N_("Resident's satisfaction"),
+    "created_at": N_("Received on"),
+    "published_at": N_("Published on"),
+    "fulfilled_at": N_("Fulfilled on"),
+}
+
+# Audit-log actions shown in a wish's timeline.
+WISH_ACTION_LABELS = {
+    "wish.submit": N_("Wish received"),
+    "wish.publish": N_("Published on the wish wall"),
+    "wish.reject": N_("Not accepted"),
+    "wish.withdraw": N_("Withdrawn by the resident"),
+    "wish.claim": N_("Claimed"),
+    "wish.release": N_("Released back to the wall"),
+    "wish.done": N_("Marked as done by the claimant"),
+    "wish.fulfil": N_("Fulfilment confirmed"),
+    "wish.rate": N_("Rated by the resident"),
+    "wish.overdue": N_("Deadline passed: overdue alert"),
+}
+
 LABELS = {
     "role": ROLE_LABELS,
     "member_type": MEMBER_TYPE_LABELS,
@@ -33,4 +107,15 @@ LABELS = {
     "org_kind": ORG_KIND_LABELS,
     "invite_status": INVITE_STATUS_LABELS,
     "member_field": MEMBER_FIELD_LABELS,
+    "broadcast_field": BROADCAST_FIELD_LABELS,
+    "outbox_status": OUTBOX_STATUS_LABELS,
+    "pledge_status": PLEDGE_STATUS_LABELS,
+    "pledge_item_kind": ITEM_KIND_LABELS,
+    "pledge_grade": GRADE_LABELS,
+    "pledge_action": PLEDGE_ACTION_LABELS,
+    "wish_status": WISH_STATUS_LABELS,
+    "wish_category": WISH_CATEGORY_LABELS,
+    "satisfaction": SATISFACTION_LABELS,
+    "wish_field": WISH_FIELD_LABELS,
+    "wish_action": WISH_ACTION_LABELS,
 }

@@ -6,6 +6,10 @@ Bot and panel render them with ``gettext(error.message).format(**error.params)``
 from __future__ import annotations
 
 
+class Label(str):
+    """A parameter that is itself a message id (e.g. a status label), translated on render."""
+
+
 class DomainError(Exception):
     def __init__(self, message: str, **params: object) -> None:
         super().__init__(message)
@@ -13,7 +17,11 @@ class DomainError(Exception):
         self.params = params
 
     def render(self, gettext) -> str:
-        return gettext(self.message).format(**self.params)
+        params = {
+            name: gettext(value) if isinstance(value, Label) else value
+            for name, value in self.params.items()
+        }
+        return gettext(self.message).format(**params)
 
 
 class NotFound(DomainError):

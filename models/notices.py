@@ -49,21 +49,33 @@ async def create_notice_link(branch: OrgUnit, year: int, scope) -> NoticeLink:
     if branch.kind != OrgKind.BRANCH or not scope.covers(branch):
         raise ValidationError(N_("Choose a branch."), field="branch")
     link = await NoticeLink.create(
-        token=secrets.token_urlsafe(TOKEN_BYTES), branch=branch, year=year, created_by=scope.user,
+        token=secrets.token_urlsafe(TOKEN_BYTES),
+        branch=branch,
+        year=year,
+        created_by=scope.user,
     )
-    await audit.record(audit.Actor(admin=scope.user), "notice_link.create", link, org_id=branch.id,
-                       after={"year": year})
+    await audit.record(
+        audit.Actor(admin=scope.user),
+        "notice_link.create",
+        link,
+        org_id=branch.id,
+        after={"year": year},
+    )
     return link
 
 
 async def revoke_notice_link(link: NoticeLink, scope) -> None:
     """Stop the link from working; the caller found ``link`` through ``scope``."""
     scope.require_write()
-    changed = await NoticeLink.filter(id=link.id, revoked_at=None).update(revoked_at=datetime.now(UTC))
+    changed = await NoticeLink.filter(id=link.id, revoked_at=None).update(
+        revoked_at=datetime.now(UTC)
+    )
     if not changed:
         raise DomainError(N_("This link has already been revoked."))
     await link.refresh_from_db()
-    await audit.record(audit.Actor(admin=scope.user), "notice_link.revoke", link, org_id=link.branch_id)
+    await audit.record(
+        audit.Actor(admin=scope.user), "notice_link.revoke", link, org_id=link.branch_id
+    )
 
 
 async def active_link(token: str) -> NoticeLink | None:

@@ -22,10 +22,10 @@ from tortoise.transactions import in_transaction
 from locales import N_
 from models import audit
 from models.admins import Role
-from models.text import clean_text
-from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from models.errors import DomainError, Label, NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
+from models.text import clean_text
 
 ITEM_TEXT_MAX = 500
 MAX_ITEMS = 12
@@ -232,7 +232,7 @@ async def branch_pledge_for(branch: OrgUnit, year: int, actor: audit.Actor) -> P
 def _require_editable(pledge: Pledge) -> None:
     if not pledge.editable:
         raise DomainError(N_("This pledge can no longer be changed (it is {status})."),
-                          status=PLEDGE_STATUS_LABELS[pledge.status])
+                          status=Label(PLEDGE_STATUS_LABELS[pledge.status]))
 
 
 async def check_editable(pledge: Pledge, *, new_item: bool = False) -> None:
@@ -312,7 +312,7 @@ async def _transition(
     await pledge.refresh_from_db()
     if updated != 1:
         raise DomainError(N_("This pledge is {status} now: the action was not applied."),
-                          status=PLEDGE_STATUS_LABELS[pledge.status])
+                          status=Label(PLEDGE_STATUS_LABELS[pledge.status]))
     await audit.record(
         actor, action, pledge, org_id=pledge.branch_id, before=before,
         after={key: value if isinstance(value, (int, str, type(None))) else str(value)
@@ -483,8 +483,7 @@ async def pledge_item(pledge: Pledge, item_id: int) -> PledgeItem:
 async def history(pledge: Pledge) -> list[audit.AuditEntry]:
     """The pledge's audit entries (created, submitted, returned, approved …), oldest first."""
     return list(
-        await audit.AuditEntry.filter(object_type=Pledge.__name__, object_id=str(pledge.id))
-        .order_by("id").select_related("actor_admin", "actor_member")
+        await audit.AuditEntry.filter(object_type=Pledge.__name__, object_id=str(pledge.id)).order_by("id")
     )
 
 
@@ -502,3 +501,8 @@ def items_by_kind(items: list[PledgeItem]) -> list[tuple[ItemKind, list[PledgeIt
     """The items grouped by kind, kinds in their fixed order (political, duty, practical), empty
     kinds left out."""
     return [(kind, group) for kind in ItemKind if (group := [item for item in items if item.kind == kind])]
+
+
+async def years_of(pledges: QuerySet[Pledge]) -> list[int]:
+    """The years ``pledges`` are for, newest first (for a year filter)."""
+    return list(await pledges.order_by("-year").distinct().values_list("year", flat=True))

@@ -35,12 +35,13 @@ CATEGORY_KEYWORDS: dict[WishCategory, tuple[str, ...]] = {
         "barber", "hairdress",
     ),
     WishCategory.CULTURE: (
-        "文艺", "舞", "歌", "唱", "书法", "音乐", "乐器", "绘画", "摄影", "music", "danc", "sing",
-        "calligraph", "paint",
+        "文艺", "舞", "歌", "唱", "书法", "音乐", "乐器", "绘画", "摄影", "music", "danc",
+        "singing", "singer", "choir", "calligraph",
     ),
     WishCategory.MEDIATION: ("调解", "治安", "巡逻", "警", "保安", "mediat", "police"),
     WishCategory.ENVIRONMENT: (
-        "环保", "环境", "绿化", "园林", "卫生", "垃圾分类", "recycl", "garden", "environment",
+        "环保", "环境", "绿化", "园林", "卫生", "垃圾分类", "recycl", "gardening", "gardener",
+        "environment",
     ),
 }
 

@@ -23,12 +23,12 @@ from tortoise.transactions import in_transaction
 from locales import N_
 from models import audit
 from models.clock import local_today
-from models.text import clean_text
 from models.errors import DomainError, PermissionDenied, ValidationError
 from models.members import Member, TelegramUser
 from models.membership import PHONE_RE
 from models.org import OrgKind, OrgUnit
 from models.points import CardSource, award_card
+from models.text import clean_text
 
 TEXT_MAX = 500
 REASON_MAX = 300

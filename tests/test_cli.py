@@ -80,11 +80,12 @@ def test_demo_import_and_invites(env, capsys, monkeypatch):
 
 
 def test_invites_lists_pending_links(env, capsys):
+    from datetime import timedelta
+
     from models.audit import Actor
     from models.db import close_db, init_db
     from models.invites import issue_invite
     from models.members import Member
-    from datetime import timedelta
 
     assert main(["demo"]) == 0
     capsys.readouterr()

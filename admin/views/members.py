@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
+from tortoise.queryset import QuerySet
 
 from admin.auth import current_actor, current_scope
 from admin.forms import (
@@ -44,7 +47,18 @@ async def _telegram_options(request: web.Request) -> list[Option]:
     return [
         Option("yes", gettext(N_("Bound to Telegram"))),
         Option("no", gettext(N_("Not bound yet"))),
+        Option("unreachable", gettext(N_("Unreachable: blocked the bot"))),
     ]
+
+
+def _with_telegram(queryset: QuerySet, value: str) -> QuerySet:
+    if value == "unreachable":  # the delivery worker got a 403: blocked the bot, or gone
+        return queryset.filter(telegram__unreachable_since__isnull=False)
+    return queryset.filter(telegram__id__isnull=value == "no")
+
+
+def _unreachable_since(member: Member) -> datetime | None:
+    return member.telegram.unreachable_since if member.telegram is not None else None
 
 
 MEMBER_LIST = ListSpec(
@@ -79,6 +93,8 @@ MEMBER_LIST = ListSpec(
         ),
         Column("occupation", MEMBER_FIELD_LABELS["occupation"], lambda m: m.occupation),
         Column("telegram", N_("Bound to Telegram"), lambda m: m.telegram is not None),
+        # Empty for reachable members; admin.css shows a filled cell as a warning badge.
+        Column("unreachable", N_("Unreachable since"), _unreachable_since),
         Column("created", N_("Added on"), lambda m: m.created_at, sort=("created_at",)),
         # The rest of the record goes into the export only: the table stays readable on a phone.
         Column(
@@ -123,7 +139,7 @@ MEMBER_LIST = ListSpec(
             "telegram",
             N_("Telegram binding"),
             _telegram_options,
-            lambda qs, value: qs.filter(telegram__id__isnull=value == "no"),
+            _with_telegram,
         ),
     ),
     search_fields=("name", "occupation", "skills"),

@@ -16,7 +16,6 @@ from models.errors import InviteError
 from models.invites import redeem_invite
 from models.members import Member, TelegramUser
 
-
 # Telegram deep-link payloads are 1–64 characters of [A-Za-z0-9_-].
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 

@@ -17,11 +17,27 @@ from typing import Any
 from aiohttp import web
 
 from .entities import EntityParseError, parse_html, strip_entities, utf16_len, validate_entities
-from .errors import NOT_FOUND, UNAUTHORIZED, ApiError, bad_request, conflict, forbidden, too_many_requests
+from .errors import (
+    NOT_FOUND,
+    UNAUTHORIZED,
+    ApiError,
+    bad_request,
+    conflict,
+    forbidden,
+    too_many_requests,
+)
 from .markup import normalize_reply_markup
 from .media import guess_mime, image_size
 from .params import Params, read_params
-from .state import DEFAULT_UPDATE_TYPES, SandboxChat, SandboxState, SendRecord, StoredFile, StoredMessage, now_unix
+from .state import (
+    DEFAULT_UPDATE_TYPES,
+    SandboxChat,
+    SandboxState,
+    SendRecord,
+    StoredFile,
+    StoredMessage,
+    now_unix,
+)
 from .webhook import WebhookUrlError, validate_webhook_url
 
 TOKEN_RE = re.compile(r"(\d{1,19}):([A-Za-z0-9_\-]{1,100})")

@@ -1,7 +1,11 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
+
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
 from models.admins import Role
 from models.members import ManagementCategory, MemberType
 from models.org import OrgKind
@@ -9,9 +13,7 @@ from models.outbox import OutboxStatus
 from models.pledges import Grade, ItemKind, PledgeStatus
 from models.points import CardSource
 from models.wishes import Satisfaction, WishCategory, WishStatus
-from tortoise.fields.base import OnDelete
-from tortoise import fields
-from tortoise.indexes import Index
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -12,8 +12,7 @@ import pytest
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models.members import TelegramUser
-from models.members import preferred_locale
+from models.members import TelegramUser, preferred_locale
 from models.outbox import (
     OutboxMessage,
     OutboxStatus,

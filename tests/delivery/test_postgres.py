@@ -11,10 +11,9 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-
-import models.outbox
 from tortoise.transactions import in_transaction
 
+import models.outbox
 from models.outbox import OutboxMessage, OutboxStatus, claim_next, enqueue, utcnow
 from tests.delivery.support import accepted, register_users
 

@@ -9,8 +9,20 @@ from models.audit import Actor, AuditEntry
 from models.errors import DomainError, PermissionDenied, ValidationError
 from models.pledge_templates import apply_template, templates_for
 from models.pledges import (
-    MAX_ITEMS, Grade, ItemKind, PledgeStatus, add_item, approve, assess, branch_pledge_for,
-    log_progress, pledge_for, publish, record_half_year_review, return_for_revision, submit,
+    MAX_ITEMS,
+    Grade,
+    ItemKind,
+    PledgeStatus,
+    add_item,
+    approve,
+    assess,
+    branch_pledge_for,
+    log_progress,
+    pledge_for,
+    publish,
+    record_half_year_review,
+    return_for_revision,
+    submit,
 )
 from models.scope import Scope
 from tests import factories

@@ -12,8 +12,15 @@ from models.errors import DomainError, PermissionDenied, ValidationError
 from models.members import TelegramUser
 from models.points import PointCard, card_total
 from models.wishes import (
-    Wish, WishStatus, claim_wish, confirm_fulfilled, mark_done, publish_wish, release_wish,
-    submit_wish, withdraw_wish,
+    Wish,
+    WishStatus,
+    claim_wish,
+    confirm_fulfilled,
+    mark_done,
+    publish_wish,
+    release_wish,
+    submit_wish,
+    withdraw_wish,
 )
 from tests import factories
 

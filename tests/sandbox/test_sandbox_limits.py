@@ -12,7 +12,6 @@ from bot.sandbox import SandboxClient
 from bot.sandbox.testing import sandbox_bot
 
 
-
 @pytest.fixture
 async def lbot(limited_sandbox):
     b = sandbox_bot(limited_sandbox)

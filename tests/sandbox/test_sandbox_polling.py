@@ -14,7 +14,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.sandbox.testing import sandbox_bot
 
 
-
 async def test_get_updates_blocks_until_a_user_writes(sandbox, bot, client):
     await client.user(201, "Ann", language_code="en")
     poll = asyncio.create_task(bot.get_updates(timeout=10))

@@ -20,7 +20,6 @@ from bot.sandbox import SandboxClientError, SandboxTimeout
 from bot.sandbox.server import STATIC_DIR
 
 
-
 def kb(*pairs):
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=t, callback_data=d) for t, d in pairs]])
 

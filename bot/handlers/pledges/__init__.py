@@ -16,8 +16,8 @@ from bot.callbacks import (
     PledgePhotoCallback,
     PledgeTemplateChoice,
 )
-from bot.handlers.pledges import keeping, screen, writing
 from bot.handlers.common import BoundMember, members_only
+from bot.handlers.pledges import keeping, screen, writing
 
 PLEDGE_BUTTONS = or_f(
     MenuCallback.filter(F.action == MenuAction.MY_PLEDGE), PledgeCallback.filter(),

@@ -16,6 +16,7 @@ from bot.callbacks import (
     PledgeItemCallback,
     PledgePhotoCallback,
 )
+from bot.handlers.common import expect_text, show, stale_button
 from bot.handlers.pledges.screen import (
     actor,
     finish_step,
@@ -26,7 +27,6 @@ from bot.handlers.pledges.screen import (
     send_pledge,
     show_pledge,
 )
-from bot.handlers.common import expect_text, show, stale_button
 from bot.pledge_texts import history_text, shows_progress
 from bot.states import PledgeInput
 from bot.texts import excerpt

@@ -20,8 +20,8 @@ from bot.callbacks import (
     PledgeItemAction,
     PledgeItemCallback,
 )
-from bot.handlers.menu import menu_text
 from bot.handlers.common import show, stale_button
+from bot.handlers.menu import menu_text
 from bot.pledge_texts import (
     ENTRIES_ON_ITEM,
     current_year,

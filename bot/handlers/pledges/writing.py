@@ -27,6 +27,7 @@ from bot.callbacks import (
     PledgeTemplateChoice,
     TargetDateChoice,
 )
+from bot.handlers.common import expect_button, expect_text, show, stale_button
 from bot.handlers.pledges.screen import (
     actor,
     finish_step,
@@ -39,7 +40,6 @@ from bot.handlers.pledges.screen import (
     show_pledge,
     still_open,
 )
-from bot.handlers.common import expect_button, expect_text, show, stale_button
 from bot.pledge_texts import kind_label
 from bot.states import PledgeForm
 from bot.texts import excerpt

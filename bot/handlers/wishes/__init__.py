@@ -13,8 +13,8 @@ from bot.callbacks import (
     WallCategoriesCallback,
     WallClaimCallback,
 )
-from bot.handlers.wishes import claimant, conversation, form, resident, wall
 from bot.handlers.common import BoundMember, members_only
+from bot.handlers.wishes import claimant, conversation, form, resident, wall
 
 MEMBER_BUTTONS = or_f(
     MenuCallback.filter(F.action.in_({MenuAction.WISH_WALL, MenuAction.CLAIMED_WISHES})),

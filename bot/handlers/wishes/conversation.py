@@ -10,8 +10,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.callbacks import MenuAction, MenuCallback
-from bot.handlers.menu import menu_text
 from bot.handlers.common import show
+from bot.handlers.menu import menu_text
 from models.members import Member
 
 

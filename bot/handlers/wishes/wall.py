@@ -19,8 +19,8 @@ from bot.callbacks import (
     WallCategoriesCallback,
     WallClaimCallback,
 )
-from bot.handlers.wishes.claimant import claimed_wish_text
 from bot.handlers.common import show
+from bot.handlers.wishes.claimant import claimed_wish_text
 from bot.texts import excerpt
 from bot.wish_texts import category_label, service_line
 from models.errors import DomainError

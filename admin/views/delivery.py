@@ -1,0 +1,88 @@
+"""Delivery status: the outbox by status, and the messages that failed (a list with export).
+
+What a user sees of the outbox is ``Scope.outbox()``: everything for district and
+sub-district users, otherwise the messages to members of their branches.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from admin.auth import current_scope
+from admin.labels import OUTBOX_KIND_LABELS, OUTBOX_STATUS_LABELS
+from admin.listing import Column, Filter, ListSpec, label_options, org_filter
+from admin.templating import render
+from locales import N_
+from models.outbox import OutboxMessage, OutboxStatus, status_counts
+
+
+def _recipient(message: OutboxMessage) -> str:
+    """The member's name; for someone not bound (a resident), their Telegram name."""
+    user = message.telegram_user
+    if user is None:
+        return str(message.chat_id)
+    if user.member is not None:
+        return user.member.name
+    return user.first_name or (f"@{user.username}" if user.username else str(user.id))
+
+
+def _kind_label(kind: str) -> str:
+    """The programme a message belongs to ("wish.claimed" → micro-wishes); else the raw kind."""
+    return OUTBOX_KIND_LABELS.get(kind.split(".", 1)[0], kind)
+
+
+def _of_programme(queryset: QuerySet, programme: str) -> QuerySet:
+    return queryset.filter(Q(kind=programme) | Q(kind__startswith=f"{programme}."))
+
+
+FAILURE_LIST = ListSpec(
+    name="delivery_failures",
+    columns=(
+        Column("when", N_("Failed at"), lambda m: m.finished_at, sort=("finished_at",)),
+        Column("recipient", N_("Recipient"), _recipient),
+        Column("kind", N_("Message type"), lambda m: _kind_label(m.kind), translate=True,
+               sort=("kind", "finished_at")),
+        Column("attempts", N_("Attempts"), lambda m: m.attempts),
+        Column("error", N_("Error"), lambda m: m.last_error),
+        Column("code", N_("Message kind code"), lambda m: m.kind, in_table=False),
+        Column("chat", N_("Chat ID"), lambda m: m.chat_id, in_table=False),
+        Column("created", N_("Queued at"), lambda m: m.created_at, in_table=False),
+    ),
+    default_sort="-when",
+    filters=(
+        Filter("kind", N_("Message type"), label_options(OUTBOX_KIND_LABELS), _of_programme),
+        org_filter("telegram_user__member__branch__path"),
+    ),
+    search_fields=("last_error", "telegram_user__member__name", "telegram_user__first_name"),
+    select_related=("telegram_user__member",),
+)
+
+
+def _failures(request: web.Request) -> QuerySet[OutboxMessage]:
+    return current_scope(request).outbox().filter(status=OutboxStatus.DEAD)
+
+
+async def delivery_status(request: web.Request) -> web.StreamResponse:
+    scope = current_scope(request)
+    counts = await status_counts(scope.outbox())
+    listing = await FAILURE_LIST.bind(request, _failures(request))
+    return render(
+        request,
+        "delivery/status.html",
+        {
+            "counts": [(OUTBOX_STATUS_LABELS[status], n) for status, n in counts.items()],
+            "total": sum(counts.values()),
+            "unreachable": await scope.members()
+            .filter(telegram__unreachable_since__isnull=False)
+            .count(),
+            "listing": listing,
+            "page": await listing.page(),
+        },
+    )
+
+
+async def failures_export(request: web.Request) -> web.StreamResponse:
+    listing = await FAILURE_LIST.bind(request, _failures(request))
+    return await listing.export()
