@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from models.clock import local_today
 from models.admins import AdminUser, Role, create_admin
 from models.audit import Actor
 from models.invites import Invite, issue_invite
@@ -56,7 +57,7 @@ async def invite(member: Member, days: int = 30) -> Invite:
 
 
 async def published_wish(community: OrgUnit, text: str = "帮忙修水管", **review):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from models.wishes import WishCategory, publish_wish, submit_wish
 
@@ -65,5 +66,5 @@ async def published_wish(community: OrgUnit, text: str = "帮忙修水管", **re
     return await publish_wish(
         wish, Actor.system("tests"), category=review.get("category", WishCategory.CONVENIENCE),
         service_standard=review.get("service_standard", "上门服务"),
-        deadline=review.get("deadline", date.today() + timedelta(days=14)),
+        deadline=review.get("deadline", local_today() + timedelta(days=14)),
     )

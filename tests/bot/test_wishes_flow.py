@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.delivery import DeliveryWorker
 from bot.notify import send_wish_reminders
 from bot.sandbox.client import inline_buttons, message_content
+from models.clock import local_today
 from models.audit import Actor, AuditEntry
 from models.invites import redeem_invite
 from models.members import Member, TelegramUser
@@ -107,7 +108,7 @@ async def submit_in_panel(org, text: str) -> Wish:
 
 async def publish_in_panel(wish: Wish) -> Wish:
     return await publish_wish(wish, Actor.system("tests"), category=wish.suggested_category,
-                              service_standard="上门服务", deadline=date.today() + timedelta(days=10))
+                              service_standard="上门服务", deadline=local_today() + timedelta(days=10))
 
 
 async def open_wall(harness, user_id: int) -> dict:
@@ -334,8 +335,8 @@ async def test_wall_pages_filters_and_hides_what_is_not_claimable(harness, org):
     await factories.published_wish(org.nanyuan, "法律心愿", category=WishCategory.LEGAL)
     await factories.published_wish(org.xinfeng, "别的社区的心愿")
     await submit_in_panel(org, "还没审核的心愿")
-    expired = await factories.published_wish(org.nanyuan, "已过期的心愿", deadline=date.today())
-    await Wish.filter(id=expired.id).update(deadline=date.today() - timedelta(days=1))
+    expired = await factories.published_wish(org.nanyuan, "已过期的心愿", deadline=local_today())
+    await Wish.filter(id=expired.id).update(deadline=local_today() - timedelta(days=1))
 
     wall = await open_wall(harness, 8071)
     assert wall["text"].count("心愿") >= 5 and "第 1 页，共 2 页" in wall["text"]
@@ -361,13 +362,13 @@ async def test_stale_and_forged_claims_are_refused(harness, org):
     resident = await TelegramUser.create(id=8980)
     withdrawn = await factories.published_wish(org.nanyuan, "撤回的", resident=resident)
     rejected = await submit_in_panel(org, "被拒的")
-    expired = await factories.published_wish(org.nanyuan, "过期的", deadline=date.today())
+    expired = await factories.published_wish(org.nanyuan, "过期的", deadline=local_today())
     other_community = await factories.published_wish(org.xinfeng, "新风的")
     await open_wall(harness, 8081)
 
     await withdraw_wish(withdrawn, resident)
     await reject_wish(rejected, Actor.system("tests"), "不属于服务范围")
-    await Wish.filter(id=expired.id).update(deadline=date.today() - timedelta(days=1))
+    await Wish.filter(id=expired.id).update(deadline=local_today() - timedelta(days=1))
 
     cases = {withdrawn.id: "已被认领", rejected.id: "已被认领", expired.id: "截止日期",
              other_community.id: "其他社区", 999999: "不存在"}
@@ -444,7 +445,7 @@ async def test_release_puts_the_wish_back_on_the_wall(harness, org):
 
 async def test_deadline_reminder_and_overdue_alert_once_each(harness, org):
     claimant = await bound_member(harness, org.nanyuan_1, 8301, "李建国", residence_community=org.nanyuan.id)
-    deadline = date.today() + timedelta(days=5)
+    deadline = local_today() + timedelta(days=5)
     claimed = await factories.published_wish(org.nanyuan, "陪老人看病", deadline=deadline)
     await claim_wish(claimed, claimant)
     unclaimed = await factories.published_wish(org.nanyuan, "没人认领", deadline=deadline)
@@ -476,3 +477,28 @@ async def test_deadline_reminder_and_overdue_alert_once_each(harness, org):
     assert "提醒" in chat and "超过截止日期" in chat
     await tap(harness, 8301, "查看心愿")
     assert "陪老人看病" in message_content(await screen(harness, 8301))
+
+
+async def test_fifty_members_tap_claim_at_once_through_the_bot(harness, org):
+    """The real race: 50 bound members press the wall's Claim button at the same moment."""
+    users = range(8500, 8550)
+    members = [
+        await bound_member(harness, org.nanyuan_1, user_id, f"党员{user_id}", residence_community=org.nanyuan.id)
+        for user_id in users
+    ]
+    wish = await factories.published_wish(org.nanyuan, "修楼道灯")
+    walls = await asyncio.gather(*(open_wall(harness, user_id) for user_id in users))
+    claim = f"wk:{wish.id}:0:"
+    for wall in walls:
+        assert any(b.get("callback_data") == claim for row in wall["reply_markup"]["inline_keyboard"] for b in row)
+
+    presses = await asyncio.gather(
+        *(harness.client.press(user_id, wall["message_id"], claim) for user_id, wall in zip(users, walls))
+    )
+    answers = await asyncio.gather(*(harness.client.callback_answer(press) for press in presses))
+
+    refused = [a for a in answers if a["show_alert"] and "已被认领" in a["text"]]
+    assert len(refused) == 49
+    stored = await Wish.get(id=wish.id)
+    assert stored.status == WishStatus.CLAIMED
+    assert stored.claimant_id in {member.id for member in members}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from models.clock import local_today
 from models.audit import Actor
 from models.errors import DomainError, PermissionDenied, ValidationError
 from models.members import TelegramUser
@@ -35,7 +36,7 @@ async def test_full_cycle_awards_one_card(org):
     await confirm_fulfilled(wish, Actor.system(), by_resident=resident, satisfaction="satisfied")
 
     assert wish.status == WishStatus.FULFILLED and wish.confirmed_by == "resident"
-    assert await card_total(member, date.today().year) == 1
+    assert await card_total(member, local_today().year) == 1
     with pytest.raises(DomainError):  # a second confirmation changes nothing
         await confirm_fulfilled(wish, Actor.system(), by_resident=resident)
     assert await PointCard.filter(member=member).count() == 1
@@ -74,10 +75,10 @@ async def test_review_validation(org):
     wish = await submit_wish(org.nanyuan, "想要一个音箱", Actor.system())
     with pytest.raises(ValidationError):
         await publish_wish(wish, Actor.system(), category="culture", service_standard="",
-                           deadline=date.today() + timedelta(days=3))
+                           deadline=local_today() + timedelta(days=3))
     with pytest.raises(ValidationError):
         await publish_wish(wish, Actor.system(), category="culture", service_standard="送达",
-                           deadline=date.today() - timedelta(days=1))
+                           deadline=local_today() - timedelta(days=1))
     with pytest.raises(ValidationError):
         await submit_wish(org.nanyuan, "字" * 501, Actor.system())
 
