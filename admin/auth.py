@@ -28,10 +28,10 @@ from locales import N_
 from models.admins import (
     authenticate,
     close_session,
-    login_blocked,
+    finish_login_attempt,
     open_session,
-    record_login_attempt,
     session_for_token,
+    start_login_attempt,
 )
 from models.audit import Actor
 from models.scope import Scope
@@ -115,7 +115,10 @@ async def login(request: web.Request) -> web.StreamResponse:
 
     # Checked before the password: once blocked, even the right password is refused.
     window = timedelta(minutes=settings.login_window_minutes)
-    if await login_blocked(username, ip, max_failures=settings.login_max_failures, window=window):
+    attempt = await start_login_attempt(
+        username, ip, max_failures=settings.login_max_failures, window=window
+    )
+    if attempt is None:
         error = translate(
             request,
             N_("Too many failed attempts. Please wait {minutes} minutes and try again."),
@@ -124,7 +127,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_form(request, username=username, next_path=next_path, error=error, status=429)
 
     user = await authenticate(username, password)
-    await record_login_attempt(username, ip, success=user is not None)
+    await finish_login_attempt(attempt, success=user is not None)
     if user is None:
         error = translate(request, N_("Wrong user name or password."))
         return _login_form(request, username=username, next_path=next_path, error=error)

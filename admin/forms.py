@@ -62,11 +62,27 @@ def field_errors(
     return {error.field or "": error.render(gettext)}
 
 
+# The largest value of an IntField (PostgreSQL ``integer``): ids and every number a form takes.
+MAX_INT = 2**31 - 1
+
+
 def int_or_none(value: object) -> int | None:
-    """A whole number typed in ASCII digits, else None ("²".isdigit() is true, int("²") fails)."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value.strip()):
-        return int(value)
+    """A whole number typed in ASCII digits, else None ("²".isdigit() is true, int("²") fails).
+
+    Numbers past ``MAX_INT`` are None too: PostgreSQL refuses them as query parameters.
+    """
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value.strip()):
+        number = int(value)
+        return number if number <= MAX_INT else None
     return None
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """The id in the address (a route's ``{name:\\d+}``); 404 when no record could have it."""
+    number = int_or_none(request.match_info[name])
+    if number is None:
+        raise web.HTTPNotFound()
+    return number
 
 
 def see_other(location: str) -> web.Response:

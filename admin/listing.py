@@ -28,7 +28,7 @@ from tortoise.queryset import QuerySet
 
 from admin.auth import current_scope
 from admin.excel import xlsx_response
-from admin.forms import Option, translated_options, unit_options
+from admin.forms import Option, int_or_none, translated_options, unit_options
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.templating import localtime
@@ -269,8 +269,7 @@ class Listing:
     async def page(self) -> Page:
         total = await self.queryset.count()
         size = self.spec.page_size
-        number = self.request.query.get("page", "1")
-        number = int(number) if number.isdigit() else 1
+        number = int_or_none(self.request.query.get("page")) or 1
         number = min(max(number, 1), max(1, math.ceil(total / size)))
         items = await self.queryset.offset((number - 1) * size).limit(size)
         return Page(items=list(items), number=number, size=size, total=total)

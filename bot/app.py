@@ -7,8 +7,8 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
@@ -37,8 +37,19 @@ def create_storage(redis_url: str | None) -> BaseStorage:
     return MemoryStorage()
 
 
+def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
+    """One user's updates are handled one at a time (polling runs updates concurrently): a
+    quick second tap or message then sees the state the first one left, not the one before.
+    With Redis the lock is in Redis, so it holds across bot workers too."""
+    create = getattr(storage, "create_isolation", None)
+    return create() if create is not None else SimpleEventIsolation()
+
+
 def create_dispatcher(*, default_locale: str, storage: BaseStorage | None = None) -> Dispatcher:
-    dispatcher = Dispatcher(storage=storage or MemoryStorage(), default_locale=default_locale)
+    storage = storage or MemoryStorage()
+    dispatcher = Dispatcher(
+        storage=storage, events_isolation=create_isolation(storage), default_locale=default_locale
+    )
     dispatcher.update.outer_middleware(TelegramUserMiddleware())
     UserLocaleMiddleware(create_i18n(default_locale)).setup(dispatcher)
     dispatcher.include_router(build_root_router())

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 
 from models.members import TelegramUser, preferred_locale
@@ -29,23 +29,26 @@ class TelegramUserMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         tg_user = member = None
         if user is not None and not user.is_bot:
-            tg_user = await self._touch(user)
+            # Only the user's own message or button press proves the bot can reach them again
+            # (a my_chat_member update may be the very notice that they blocked it).
+            wrote = isinstance(event, Update) and (event.message or event.callback_query) is not None
+            tg_user = await self._touch(user, reachable=wrote)
             member = tg_user.member
         data["tg_user"] = tg_user
         data["member"] = member
         return await handler(event, data)
 
     @staticmethod
-    async def _touch(user: User) -> TelegramUser:
+    async def _touch(user: User, *, reachable: bool) -> TelegramUser:
         now = datetime.now(UTC)
         profile = {
             "first_name": (user.first_name or "")[:128],
             "username": user.username,
             "language_code": user.language_code,
             "last_seen_at": now,
-            # Writing to the bot proves the user can be reached again.
-            "unreachable_since": None,
         }
+        if reachable:
+            profile["unreachable_since"] = None
         tg_user, created = await TelegramUser.get_or_create(id=user.id, defaults=profile)
         if not created:
             await TelegramUser.filter(id=user.id).update(**profile)

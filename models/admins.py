@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -109,19 +110,21 @@ async def create_admin(username: str, password: str, role: Role, org: OrgUnit) -
     if await AdminUser.filter(username=username).exists():
         raise ValidationError(N_("This user name is taken."), field="username")
     return await AdminUser.create(
-        username=username, password_hash=hash_password(password), role=role, org=org
+        username=username, password_hash=await asyncio.to_thread(hash_password, password), role=role,
+        org=org,
     )
 
 
 async def authenticate(username: str, password: str) -> AdminUser | None:
     user = await AdminUser.get_or_none(username=username.strip(), is_active=True)
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
         return None
-    if not verify_password(user.password_hash, password):
+    # Argon2 takes tens of milliseconds of CPU: off the event loop the bot keeps answering.
+    if not await asyncio.to_thread(verify_password, user.password_hash, password):
         return None
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
         await user.save(update_fields=["password_hash"])
     return user
 
@@ -148,6 +151,32 @@ async def login_blocked(username: str, ip: str, *, max_failures: int, window: ti
 
 async def record_login_attempt(username: str, ip: str, success: bool) -> None:
     await LoginAttempt.create(username=username.strip()[:64], ip=ip[:64], success=success)
+
+
+async def start_login_attempt(
+    username: str, ip: str, *, max_failures: int, window: timedelta
+) -> LoginAttempt | None:
+    """Count this attempt as failed *before* the password is checked, then apply the limit.
+
+    Checking first and recording afterwards lets a burst of parallel guesses all pass the
+    check before any of them is recorded. Recorded first, each guess sees the ones before
+    it, so at most ``max_failures`` get through. None when blocked; a blocked attempt is
+    not kept (it does not prolong the block). Call :func:`finish_login_attempt` after.
+    """
+    attempt = await LoginAttempt.create(username=username.strip()[:64], ip=ip[:64], success=False)
+    since = datetime.now(UTC) - window
+    failures = LoginAttempt.filter(success=False, at__gte=since)
+    by_user = await failures.filter(username=attempt.username).count()
+    by_ip = await failures.filter(ip=attempt.ip).count()
+    if by_user > max_failures or by_ip > max_failures:  # this attempt is one of them
+        await attempt.delete()
+        return None
+    return attempt
+
+
+async def finish_login_attempt(attempt: LoginAttempt, success: bool) -> None:
+    if success:
+        await LoginAttempt.filter(id=attempt.id).update(success=True)
 
 
 class AdminSession(Model):

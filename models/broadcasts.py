@@ -148,7 +148,8 @@ async def clean_segment(values: dict[str, str], scope: Scope) -> Segment:
     errors: dict[str, ValidationError] = {}
     unit = None
     org_id = values.get("org", "")
-    if org_id.isdigit():
+    # ASCII digits only ("²".isdigit() is true, int("²") fails), within the id range.
+    if org_id.isascii() and org_id.isdigit() and int(org_id) <= 2**31 - 1:
         unit = await scope.org_units().get_or_none(id=int(org_id))
     if unit is None:
         errors["org"] = ValidationError(N_("Choose a unit of your organisation."), field="org")

@@ -77,9 +77,23 @@ def _text(values: Mapping, key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+# The largest IntField value (PostgreSQL ``integer``): no unit has a larger id.
+_MAX_ID = 2**31 - 1
+
+
+def _unit_id(value: str | int) -> int:
+    """The id a cell or form value names; 0 (no unit) for "²" (a digit int() refuses) or too large."""
+    try:
+        unit_id = int(value)
+    except ValueError:
+        return 0
+    return unit_id if 0 < unit_id <= _MAX_ID else 0
+
+
 async def _resolve_unit(value: str | int, kinds: set[OrgKind]) -> OrgUnit | None:
     if isinstance(value, int) or str(value).isdigit():
-        unit = await OrgUnit.get_or_none(id=int(value))
+        unit_id = _unit_id(value)
+        unit = await OrgUnit.get_or_none(id=unit_id) if unit_id else None
     elif "/" in str(value) or "／" in str(value):
         unit = await resolve_org_path(str(value))
     else:

@@ -16,6 +16,7 @@ from admin.forms import (
     FormState,
     field_errors,
     form_values,
+    path_id,
     see_other,
     translated_options,
     unit_options,
@@ -93,7 +94,7 @@ BROADCAST_LIST = ListSpec(
 
 
 def _broadcast_id(request: web.Request) -> int:
-    return int(request.match_info["broadcast_id"])
+    return path_id(request, "broadcast_id")
 
 
 async def broadcast_list(request: web.Request) -> web.StreamResponse:

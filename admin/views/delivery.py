@@ -6,11 +6,15 @@ sub-district users, otherwise the messages to members of their branches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from aiohttp import web
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from admin.auth import current_scope
+from admin.i18n import gettext_of
 from admin.labels import OUTBOX_KIND_LABELS, OUTBOX_STATUS_LABELS
 from admin.listing import Column, Filter, ListSpec, label_options, org_filter
 from admin.templating import render
@@ -26,6 +30,17 @@ def _recipient(message: OutboxMessage) -> str:
     if user.member is not None:
         return user.member.name
     return user.first_name or (f"@{user.username}" if user.username else str(user.id))
+
+
+def _member_or(resident: str) -> Callable[[OutboxMessage], str]:
+    """The member's name, else ``resident``: read-only staff see no resident's name or account
+    (as on the wish pages, where the resident's name is personal data)."""
+
+    def recipient(message: OutboxMessage) -> str:
+        user = message.telegram_user
+        return user.member.name if user is not None and user.member is not None else resident
+
+    return recipient
 
 
 def _kind_label(kind: str) -> str:
@@ -47,7 +62,7 @@ FAILURE_LIST = ListSpec(
         Column("attempts", N_("Attempts"), lambda m: m.attempts),
         Column("error", N_("Error"), lambda m: m.last_error),
         Column("code", N_("Message kind code"), lambda m: m.kind, in_table=False),
-        Column("chat", N_("Chat ID"), lambda m: m.chat_id, in_table=False),
+        Column("chat", N_("Chat ID"), lambda m: m.chat_id, in_table=False, personal=True),
         Column("created", N_("Queued at"), lambda m: m.created_at, in_table=False),
     ),
     default_sort="-when",
@@ -55,9 +70,21 @@ FAILURE_LIST = ListSpec(
         Filter("kind", N_("Message type"), label_options(OUTBOX_KIND_LABELS), _of_programme),
         org_filter("telegram_user__member__branch__path"),
     ),
-    search_fields=("last_error", "telegram_user__member__name", "telegram_user__first_name"),
+    search_fields=("last_error", "telegram_user__member__name"),
+    personal_search_fields=("telegram_user__first_name",),
     select_related=("telegram_user__member",),
 )
+
+
+def _failure_list(request: web.Request) -> ListSpec:
+    if current_scope(request).sees_personal_data:
+        return FAILURE_LIST
+    recipient = _member_or(gettext_of(request)(N_("the resident")))
+    columns = tuple(
+        replace(column, value=recipient) if column.key == "recipient" else column
+        for column in FAILURE_LIST.columns
+    )
+    return replace(FAILURE_LIST, columns=columns)
 
 
 def _failures(request: web.Request) -> QuerySet[OutboxMessage]:
@@ -67,7 +94,7 @@ def _failures(request: web.Request) -> QuerySet[OutboxMessage]:
 async def delivery_status(request: web.Request) -> web.StreamResponse:
     scope = current_scope(request)
     counts = await status_counts(scope.outbox())
-    listing = await FAILURE_LIST.bind(request, _failures(request))
+    listing = await _failure_list(request).bind(request, _failures(request))
     return render(
         request,
         "delivery/status.html",
@@ -84,5 +111,5 @@ async def delivery_status(request: web.Request) -> web.StreamResponse:
 
 
 async def failures_export(request: web.Request) -> web.StreamResponse:
-    listing = await FAILURE_LIST.bind(request, _failures(request))
+    listing = await _failure_list(request).bind(request, _failures(request))
     return await listing.export()

@@ -16,7 +16,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from admin.auth import current_actor, current_scope
-from admin.forms import int_or_none, see_other
+from admin.forms import int_or_none, path_id, see_other
 from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SETTINGS
 from admin.labels import MEMBER_FIELD_LABELS
 from admin.listing import Column, Filter, ListSpec, label_options, org_filter
@@ -124,7 +124,7 @@ async def issue(request: web.Request) -> web.StreamResponse:
     """Issue an invite; when one is open this is "reissue": the old one is revoked."""
     scope = current_scope(request)
     scope.require_write()
-    member = await scope.member(int(request.match_info["member_id"]))
+    member = await scope.member(path_id(request, "member_id"))
     await issue_invite(member, _ttl(request), current_actor(request))
     return see_other(f"{member_path(member.id)}#invite")
 
@@ -144,7 +144,7 @@ async def issue_many(request: web.Request) -> web.StreamResponse:
 async def revoke(request: web.Request) -> web.StreamResponse:
     scope = current_scope(request)
     scope.require_write()
-    invite = await scope.invite(int(request.match_info["invite_id"]))
+    invite = await scope.invite(path_id(request, "invite_id"))
     await revoke_invite(invite, current_actor(request))
     return see_other(f"{member_path(invite.member_id)}#invite")
 
@@ -152,7 +152,7 @@ async def revoke(request: web.Request) -> web.StreamResponse:
 async def qr_code(request: web.Request) -> web.StreamResponse:
     scope = current_scope(request)
     scope.require_write()
-    member = await scope.member(int(request.match_info["member_id"]))
+    member = await scope.member(path_id(request, "member_id"))
     invite = current_invite(await member_invites(scope, member))
     if invite is None:
         raise NotFound(N_("This member has no open invitation."))

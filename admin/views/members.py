@@ -13,6 +13,7 @@ from admin.forms import (
     Option,
     field_errors,
     form_values,
+    path_id,
     see_other,
     translated_options,
 )
@@ -150,7 +151,7 @@ MEMBER_LIST = ListSpec(
 
 
 def _member_id(request: web.Request) -> int:
-    return int(request.match_info["member_id"])
+    return path_id(request, "member_id")
 
 
 async def member_list(request: web.Request) -> web.StreamResponse:

@@ -23,6 +23,7 @@ from admin.forms import (
     field_errors,
     form_values,
     int_or_none,
+    path_id,
     see_other,
     translated_options,
 )
@@ -76,7 +77,7 @@ def items_path(pledge_id: int) -> str:
 
 
 def _pledge_id(request: web.Request) -> int:
-    return int(request.match_info["pledge_id"])
+    return path_id(request, "pledge_id")
 
 
 # ---------------------------------------------------------------- refusals
@@ -533,7 +534,7 @@ async def add_item_view(request: web.Request) -> web.StreamResponse:
 
 async def update_item_view(request: web.Request) -> web.StreamResponse:
     pledge = await _editable_pledge(request)
-    item = await pledge_item(pledge, int(request.match_info["item_id"]))
+    item = await pledge_item(pledge, path_id(request, "item_id"))
     text = form_values(await request.post(), ("text",))["text"]
     change = update_item(item, text, current_actor(request), scope=current_scope(request))
     if refusal := await refused(request, change):
@@ -545,7 +546,7 @@ async def update_item_view(request: web.Request) -> web.StreamResponse:
 
 async def delete_item_view(request: web.Request) -> web.StreamResponse:
     pledge = await _editable_pledge(request)
-    item = await pledge_item(pledge, int(request.match_info["item_id"]))
+    item = await pledge_item(pledge, path_id(request, "item_id"))
     if refusal := await refused(
         request, delete_item(item, current_actor(request), scope=current_scope(request))
     ):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from admin.auth import current_scope
-from admin.forms import FormState, form_values, int_or_none, see_other
+from admin.forms import FormState, form_values, int_or_none, path_id, see_other
 from admin.keys import SETTINGS
 from admin.templating import render
 from admin.views.pledges import branch_options, scoped_branch, year_options
@@ -111,6 +111,6 @@ async def create_link(request: web.Request) -> web.StreamResponse:
 async def revoke_link(request: web.Request) -> web.StreamResponse:
     scope = current_scope(request)
     scope.require_write()
-    link = await scope.notice_link(int(request.match_info["link_id"]))
+    link = await scope.notice_link(path_id(request, "link_id"))
     await revoke_notice_link(link, scope)
     return see_other(notice_path(link.branch_id, link.year) + "#links")

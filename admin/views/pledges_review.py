@@ -16,7 +16,7 @@ from aiohttp import web
 from tortoise.transactions import in_transaction
 
 from admin.auth import current_scope
-from admin.forms import FormState, form_values, int_or_none, see_other
+from admin.forms import FormState, form_values, int_or_none, path_id, see_other
 from admin.i18n import translate
 from admin.security import local_path
 from admin.templating import render
@@ -48,7 +48,7 @@ from models.scope import Scope
 async def _reviewed_pledge(request: web.Request) -> Pledge:
     scope = current_scope(request)
     scope.require_write()
-    return await scope.pledge(int(request.match_info["pledge_id"]))
+    return await scope.pledge(path_id(request, "pledge_id"))
 
 
 async def _notified(
@@ -165,7 +165,7 @@ async def bulk_view(request: web.Request) -> web.StreamResponse:
     scope = current_scope(request)
     scope.require_write()
     form = await request.post()
-    action = form.get("action")
+    action = form_values(form, ("action",))["action"]  # a file field is no action (nor hashable)
     if action not in BULK_ACTIONS:
         raise web.HTTPBadRequest()
     ids = sorted(

@@ -21,6 +21,7 @@ from admin.forms import (
     Option,
     field_errors,
     form_values,
+    path_id,
     see_other,
     translated_options,
     unit_options,
@@ -73,7 +74,7 @@ def wish_path(wish_id: int) -> str:
 
 
 def _wish_id(request: web.Request) -> int:
-    return int(request.match_info["wish_id"])
+    return path_id(request, "wish_id")
 
 
 async def _communities(scope: Scope) -> list[OrgUnit]:

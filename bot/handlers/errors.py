@@ -8,6 +8,7 @@ from aiogram import Router
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
+from bot.texts import refusal_text
 from models.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 async def on_error(event: ErrorEvent) -> None:
     update = event.update
     if isinstance(event.exception, DomainError):
-        text = event.exception.render(_)
+        text = refusal_text(event.exception, _)
     else:
         log.exception("Update %s failed", update.update_id, exc_info=event.exception)
         text = _("Sorry, something went wrong on our side. Please try again in a moment.")

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.callbacks import LanguageCallback, MenuAction, MenuCallback
+from bot.handlers.common import show
 from bot.handlers.menu import menu_text
 from locales import LANGUAGE_NAMES, LOCALES
 from models.members import Member, TelegramUser
@@ -24,7 +25,7 @@ async def language_command(message: Message, i18n: I18n) -> None:
 
 
 async def language_menu(query: CallbackQuery, i18n: I18n) -> None:
-    await query.message.edit_text(choose_text(), reply_markup=keyboards.language_choice(i18n.current_locale))
+    await show(query, choose_text(), keyboards.language_choice(i18n.current_locale))
     await query.answer()
 
 
@@ -37,10 +38,11 @@ async def language_chosen(
         return
     await TelegramUser.filter(id=tg_user.id).update(locale=callback_data.locale)
     with i18n.use_locale(callback_data.locale):
-        await query.message.edit_text(
+        await show(
+            query,
             _("Language set: {language}").format(language=LANGUAGE_NAMES[callback_data.locale])
             + "\n\n" + menu_text(member),
-            reply_markup=keyboards.main_menu(member),
+            keyboards.main_menu(member),
         )
         await query.answer()
 

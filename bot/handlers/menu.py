@@ -6,11 +6,13 @@ from html import escape
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.callbacks import MenuAction, MenuCallback
+from bot.handlers.common import show
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS, Member, TelegramUser
 
 
@@ -27,7 +29,9 @@ async def show_menu(message: Message, member: Member | None) -> None:
     await message.answer(menu_text(member), reply_markup=keyboards.main_menu(member))
 
 
-async def menu_command(message: Message, member: Member | None) -> None:
+async def menu_command(message: Message, state: FSMContext, member: Member | None) -> None:
+    # The main menu leaves any conversation: text typed later is not taken as its answer.
+    await state.clear()
     await show_menu(message, member)
 
 
@@ -43,13 +47,14 @@ def help_text() -> str:
     )
 
 
-async def menu_home(query: CallbackQuery, member: Member | None) -> None:
-    await query.message.edit_text(menu_text(member), reply_markup=keyboards.main_menu(member))
+async def menu_home(query: CallbackQuery, state: FSMContext, member: Member | None) -> None:
+    await state.clear()
+    await show(query, menu_text(member), keyboards.main_menu(member))
     await query.answer()
 
 
 async def menu_help(query: CallbackQuery) -> None:
-    await query.message.edit_text(help_text(), reply_markup=keyboards.back_to_menu())
+    await show(query, help_text(), keyboards.back_to_menu())
     await query.answer()
 
 
@@ -72,7 +77,7 @@ async def menu_profile(query: CallbackQuery, member: Member | None, tg_user: Tel
     if member.work_unit:
         lines.append(_("Work unit: {unit}").format(unit=escape(member.work_unit.name)))
     lines.append(_("To correct these details, ask your branch secretary."))
-    await query.message.edit_text("\n".join(lines), reply_markup=keyboards.back_to_menu())
+    await show(query, "\n".join(lines), keyboards.back_to_menu())
     await query.answer()
 
 

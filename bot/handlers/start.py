@@ -7,11 +7,13 @@ from html import escape
 
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.handlers.menu import menu_text
+from bot.texts import refusal_text
 from models.errors import InviteError
 from models.invites import redeem_invite
 from models.members import Member, TelegramUser
@@ -21,8 +23,10 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 async def start_with_code(
-    message: Message, command: CommandObject, tg_user: TelegramUser, member: Member | None
+    message: Message, command: CommandObject, state: FSMContext, tg_user: TelegramUser,
+    member: Member | None,
 ) -> None:
+    await state.clear()  # /start begins afresh: no conversation waits for an answer any more
     code = (command.args or "").strip()
     if not _CODE_RE.match(code):
         await message.answer(_("This invitation code is not valid. Please check the link you received."))
@@ -30,7 +34,7 @@ async def start_with_code(
     try:
         member = await redeem_invite(code, tg_user)
     except InviteError as refusal:
-        await message.answer(refusal.render(_), reply_markup=keyboards.main_menu(member))
+        await message.answer(refusal_text(refusal, _), reply_markup=keyboards.main_menu(member))
         return
     await message.answer(
         _("Welcome, {name}! Your Telegram account is now linked to your Party membership.").format(
@@ -40,7 +44,8 @@ async def start_with_code(
     await message.answer(menu_text(member), reply_markup=keyboards.main_menu(member))
 
 
-async def start_plain(message: Message, member: Member | None) -> None:
+async def start_plain(message: Message, state: FSMContext, member: Member | None) -> None:
+    await state.clear()
     if member is None:
         await message.answer(
             _(

@@ -179,3 +179,38 @@ async def test_a_crash_in_a_handler_gets_a_translated_apology(harness, org, monk
     assert "Sorry, something went wrong" in reply["text"]
     assert "boom" not in reply["text"]
     assert any("boom" in str(record.exc_info) for record in caplog.records if record.exc_info)
+
+
+async def test_writing_to_the_bot_again_clears_unreachable(harness, org):
+    await harness.say(7110, "/start")
+    await TelegramUser.filter(id=7110).update(unreachable_since=datetime.now(UTC))
+    await harness.say(7110, "/menu")
+    assert (await TelegramUser.get(id=7110)).unreachable_since is None
+
+
+async def test_a_membership_update_does_not_clear_unreachable(org):
+    from aiogram.types import Update
+
+    from bot.middlewares import TelegramUserMiddleware
+
+    since = datetime.now(UTC)
+    await TelegramUser.create(id=7120, first_name="Ann", unreachable_since=since)
+    blocked = Update.model_validate({
+        "update_id": 1,
+        "my_chat_member": {
+            "chat": {"id": 7120, "type": "private", "first_name": "Ann"},
+            "from": {"id": 7120, "is_bot": False, "first_name": "Ann"},
+            "date": 0,
+            "old_chat_member": {"status": "member", "user": {"id": 1, "is_bot": True, "first_name": "B"}},
+            "new_chat_member": {"status": "kicked", "until_date": 0,
+                                "user": {"id": 1, "is_bot": True, "first_name": "B"}},
+        },
+    })
+    seen = {}
+
+    async def handler(event, data):
+        seen.update(data)
+
+    await TelegramUserMiddleware()(handler, blocked, {"event_from_user": blocked.my_chat_member.from_user})
+    assert seen["tg_user"].id == 7120
+    assert (await TelegramUser.get(id=7120)).unreachable_since == since

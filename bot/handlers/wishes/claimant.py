@@ -36,6 +36,8 @@ from models.wishes import (
 )
 
 PROGRESS_SHOWN = 5
+# A busy member's whole list would pass Telegram's 4096 characters: the nearest deadlines first.
+CLAIMED_SHOWN = 20
 
 
 async def claimed_wish_text(wish: Wish) -> str:
@@ -73,6 +75,8 @@ async def show_claimed_wish(query: CallbackQuery, wish: Wish) -> None:
 async def claimed_list(query: CallbackQuery, state: FSMContext, member: Member) -> None:
     await state.clear()
     wishes = await wishes_claimed_by(member)
+    more = len(wishes) > CLAIMED_SHOWN
+    wishes = wishes[:CLAIMED_SHOWN]
     lines = [_("🤝 <b>My claimed wishes</b>")]
     if not wishes:
         lines.append(_(
@@ -82,6 +86,8 @@ async def claimed_list(query: CallbackQuery, state: FSMContext, member: Member) 
         status = _("Deadline: {deadline} · {status}").format(
             deadline=deadline_text(wish), status=_(WISH_STATUS_LABELS[wish.status]))
         lines += ["", f"{number}. {excerpt(wish.text)}", f"    {status}"]
+    if more:
+        lines += ["", _("(The {count} with the nearest deadlines.)").format(count=CLAIMED_SHOWN)]
     await show(query, "\n".join(lines), wish_keyboards.claimed_list(wishes))
     await query.answer()
 

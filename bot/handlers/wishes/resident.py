@@ -39,6 +39,9 @@ from models.wishes import (
 )
 
 MY_WISHES_SHOWN = 10
+# Ten reasons in full (up to 300 characters each) would pass Telegram's 4096; the rejection
+# notification carried the whole reason.
+REASON_SHOWN = 120
 
 
 async def my_wishes(query: CallbackQuery, state: FSMContext, tg_user: TelegramUser) -> None:
@@ -58,7 +61,8 @@ async def show_my_wishes(query: CallbackQuery, tg_user: TelegramUser, notice: st
             community=escape(wish.community.name), status=_(WISH_STATUS_LABELS[wish.status]))
         lines += ["", f"{number}. {excerpt(wish.text)}", f"    {status}"]
         if wish.status == WishStatus.REJECTED and wish.reject_reason:
-            lines.append("    " + _("Reason: {reason}").format(reason=escape(wish.reject_reason)))
+            lines.append("    " + _("Reason: {reason}").format(
+                reason=excerpt(wish.reject_reason, REASON_SHOWN)))
     if len(wishes) == MY_WISHES_SHOWN:
         lines += ["", _("(Your {count} latest wishes.)").format(count=MY_WISHES_SHOWN)]
     await show(query, "\n".join(lines), wish_keyboards.my_wishes(wishes))
@@ -85,7 +89,15 @@ async def withdraw_confirmed(
     if wish is None:
         await stale_button(query)
         return
-    await withdraw_wish(wish, tg_user)
+    try:
+        await withdraw_wish(wish, tg_user)
+    except DomainError as refusal:
+        await show_my_wishes(query, tg_user)
+        if wish.status == WishStatus.WITHDRAWN:  # refreshed by the refused transition: a second tap
+            await query.answer(_("This wish can no longer be withdrawn."), show_alert=True)
+        else:
+            await query.answer(refusal.render(_), show_alert=True)
+        return
     await show_my_wishes(query, tg_user, notice=_("Your wish has been withdrawn."))
     await query.answer()
 
