@@ -1,5 +1,8 @@
 """The domain: Tortoise models and the rules that change them. No aiogram or aiohttp here."""
 
+from models.activities import Activity, SignUp
+from models.activity_reminders import ReminderSent
+from models.activity_series import ActivitySeries
 from models.admins import AdminSession, AdminUser, LoginAttempt
 from models.audit import AuditEntry
 from models.broadcasts import Broadcast
@@ -10,6 +13,9 @@ from models.org import OrgUnit, WorkUnit
 from models.outbox import OutboxMessage
 from models.pledges import Pledge, PledgeItem, PledgeProgress
 from models.points import PointCard
+from models.posts import PostClaim, ServicePost
+from models.registration import Registration
+from models.teams import Team, TeamMembership
 from models.wishes import Wish, WishProgress
 
 __models__ = [
@@ -18,4 +24,6 @@ __models__ = [
     Broadcast,
     PointCard, Wish, WishProgress, Pledge, PledgeItem, PledgeProgress,
     NoticeLink,
+    Registration, ServicePost, PostClaim, Team, TeamMembership, ActivitySeries, Activity, SignUp,
+    ReminderSent,
 ]

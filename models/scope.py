@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from locales import N_
+from models.activities import Activity, SignUp
+from models.activity_series import ActivitySeries
 from models.admins import AdminUser, Role
 from models.broadcasts import Broadcast
 from models.errors import NotFound, PermissionDenied
@@ -21,6 +24,9 @@ from models.notices import NoticeLink
 from models.org import OrgKind, OrgUnit
 from models.outbox import OutboxMessage
 from models.pledges import Pledge
+from models.posts import PostClaim, ServicePost
+from models.registration import Registration
+from models.teams import Team, TeamMembership
 from models.wishes import Wish
 
 
@@ -56,6 +62,12 @@ class Scope:
 
     async def covers_id(self, unit_id: int) -> bool:
         return await self.org_units().filter(id=unit_id).exists()
+
+    async def require_writable(self, unit_id: int) -> None:
+        """Refuse unless this user may change what belongs to ``unit_id`` (in scope, not read-only)."""
+        if not await self.covers_id(unit_id):
+            raise PermissionDenied(N_("This is outside your organisation."))
+        self.require_write()
 
     def org_units(self) -> QuerySet[OrgUnit]:
         return OrgUnit.filter(path__startswith=self.path)
@@ -133,3 +145,57 @@ class Scope:
         if wish is None:
             raise NotFound(N_("No such wish in your organisation."))
         return wish
+
+    # Community service: registrations, posts, teams, activities belong to a community.
+
+    def registrations(self) -> QuerySet[Registration]:
+        """Registrations at a community in scope, and those of members of the branches in scope
+        (who report elsewhere: the branch sees them, the community decides)."""
+        return Registration.filter(
+            Q(community__path__startswith=self.path) | Q(member__branch__path__startswith=self.path)
+        )
+
+    async def registration(self, registration_id: int) -> Registration:
+        registration = await self.registrations().get_or_none(id=registration_id)
+        if registration is None:
+            raise NotFound(N_("No such registration in your organisation."))
+        return registration
+
+    def service_posts(self) -> QuerySet[ServicePost]:
+        return ServicePost.filter(community__path__startswith=self.path)
+
+    async def service_post(self, post_id: int) -> ServicePost:
+        post = await self.service_posts().get_or_none(id=post_id)
+        if post is None:
+            raise NotFound(N_("No such service post in your organisation."))
+        return post
+
+    def post_claims(self) -> QuerySet[PostClaim]:
+        return PostClaim.filter(post__community__path__startswith=self.path)
+
+    def teams(self) -> QuerySet[Team]:
+        return Team.filter(community__path__startswith=self.path)
+
+    async def team(self, team_id: int) -> Team:
+        team = await self.teams().get_or_none(id=team_id)
+        if team is None:
+            raise NotFound(N_("No such team in your organisation."))
+        return team
+
+    def team_memberships(self) -> QuerySet[TeamMembership]:
+        return TeamMembership.filter(team__community__path__startswith=self.path)
+
+    def activity_series(self) -> QuerySet[ActivitySeries]:
+        return ActivitySeries.filter(community__path__startswith=self.path)
+
+    def activities(self) -> QuerySet[Activity]:
+        return Activity.filter(community__path__startswith=self.path)
+
+    async def activity(self, activity_id: int) -> Activity:
+        activity = await self.activities().get_or_none(id=activity_id)
+        if activity is None:
+            raise NotFound(N_("No such activity in your organisation."))
+        return activity
+
+    def signups(self) -> QuerySet[SignUp]:
+        return SignUp.filter(activity__community__path__startswith=self.path)

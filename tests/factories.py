@@ -68,3 +68,47 @@ async def published_wish(community: OrgUnit, text: str = "帮忙修水管", **re
         service_standard=review.get("service_standard", "上门服务"),
         deadline=review.get("deadline", local_today() + timedelta(days=14)),
     )
+
+
+# --------------------------------------------------------------------------- community service
+
+
+async def scope_of(unit: OrgUnit, name: str = "secretary", role: Role = Role.COMMUNITY_SECRETARY):
+    from models.scope import Scope
+
+    return await Scope.of(await admin(name, role, unit))
+
+
+async def in_service_member(branch: OrgUnit, name: str = "李四", **values) -> Member:
+    return await member(branch, name, member_type="in_service", **values)
+
+
+async def confirmed_registration(member: Member, community: OrgUnit, scope):
+    from models.registration import confirm_registration, register
+
+    return await confirm_registration(await register(Actor(member=member), community), scope)
+
+
+async def team(community: OrgUnit, scope, name: str = "义诊服务队", *, leader: Member | None = None, **values):
+    from models.teams import appoint_leader, create_team
+
+    created = await create_team(scope, community, name=name, **values)
+    if leader is not None:
+        await appoint_leader(created, leader, scope)
+    return created
+
+
+async def team_member(team, member: Member, scope):
+    from models.teams import approve_membership, request_to_join
+
+    return await approve_membership(await request_to_join(team, member), Actor(admin=scope.user), scope=scope)
+
+
+async def activity(scope, community: OrgUnit, *, starts_at, hours: int = 2, capacity: int | None = 10,
+                   title: str = "周四义诊", place: str = "社区服务中心", now=None, **values):
+    from models.activities import create_activity
+
+    return await create_activity(
+        Actor(admin=scope.user), community, title=title, place=place, starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=hours), capacity=capacity, scope=scope, now=now, **values,
+    )

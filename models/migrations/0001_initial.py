@@ -1,19 +1,21 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-
-from tortoise import fields, migrations
-from tortoise.fields.base import OnDelete
-from tortoise.indexes import Index
-from tortoise.migrations import operations as ops
-
+from models.activities import ActivityStatus, SignUpStatus
+from models.activity_series import Frequency
 from models.admins import Role
 from models.members import ManagementCategory, MemberType
 from models.org import OrgKind
 from models.outbox import OutboxStatus
 from models.pledges import Grade, ItemKind, PledgeStatus
 from models.points import CardSource
+from models.registration import RegistrationStatus
+from models.teams import MembershipStatus, TeamRole
 from models.wishes import Satisfaction, WishCategory, WishStatus
-
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     initial = True
@@ -105,6 +107,86 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'notice_link', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ServicePost',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('community', fields.ForeignKeyField('models.OrgUnit', source_field='community_id', db_constraint=True, to_field='id', related_name='service_posts', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=100)),
+                ('description', fields.CharField(default='', max_length=500)),
+                ('kind', fields.CharEnumField(null=True, description='POLICY: policy\nLEGAL: legal\nHEALTH: health\nHARDSHIP: hardship\nCONVENIENCE: convenience\nCULTURE: culture\nMEDIATION: mediation\nENVIRONMENT: environment', enum_type=WishCategory, max_length=16)),
+                ('is_open', fields.BooleanField(default=True, db_index=True)),
+                ('capacity', fields.SmallIntField(null=True)),
+                ('taken', fields.SmallIntField(default=0)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'service_post', 'app': 'models', 'unique_together': (('community', 'name'),), 'pk_attr': 'id', 'table_description': 'A service post of a community that members claim.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Team',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('community', fields.ForeignKeyField('models.OrgUnit', source_field='community_id', db_constraint=True, to_field='id', related_name='teams', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=100)),
+                ('description', fields.CharField(default='', max_length=500)),
+                ('reminder_offsets', fields.CharField(default='24h,2h', max_length=64)),
+                ('group_chat_id', fields.BigIntField(null=True, unique=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'team', 'app': 'models', 'unique_together': (('community', 'name'),), 'pk_attr': 'id', 'table_description': 'A volunteer service team of a community.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ActivitySeries',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('community', fields.ForeignKeyField('models.OrgUnit', source_field='community_id', db_constraint=True, to_field='id', related_name='activity_series', on_delete=OnDelete.RESTRICT)),
+                ('team', fields.ForeignKeyField('models.Team', source_field='team_id', null=True, db_constraint=True, to_field='id', related_name='activity_series', on_delete=OnDelete.SET_NULL)),
+                ('title', fields.CharField(max_length=100)),
+                ('place', fields.CharField(max_length=200)),
+                ('description', fields.CharField(default='', max_length=1000)),
+                ('frequency', fields.CharEnumField(description='WEEKLY: weekly\nMONTHLY: monthly', enum_type=Frequency, max_length=16)),
+                ('weekday', fields.SmallIntField(null=True)),
+                ('day_of_month', fields.SmallIntField(null=True)),
+                ('start_minute', fields.SmallIntField()),
+                ('duration_minutes', fields.SmallIntField()),
+                ('capacity', fields.SmallIntField(null=True)),
+                ('open_to_community', fields.BooleanField(default=False)),
+                ('starts_on', fields.DateField()),
+                ('ends_on', fields.DateField(null=True)),
+                ('active', fields.BooleanField(default=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'activity_series', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A recurring activity, every week on a weekday or every month on a day, at a local time.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Activity',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('community', fields.ForeignKeyField('models.OrgUnit', source_field='community_id', db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.RESTRICT)),
+                ('team', fields.ForeignKeyField('models.Team', source_field='team_id', null=True, db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.SET_NULL)),
+                ('series', fields.ForeignKeyField('models.ActivitySeries', source_field='series_id', null=True, db_constraint=True, to_field='id', related_name='activities', on_delete=OnDelete.SET_NULL)),
+                ('series_date', fields.DateField(null=True)),
+                ('title', fields.CharField(max_length=100)),
+                ('place', fields.CharField(max_length=200)),
+                ('description', fields.CharField(default='', max_length=1000)),
+                ('starts_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('ends_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('capacity', fields.SmallIntField(null=True)),
+                ('taken', fields.SmallIntField(default=0)),
+                ('status', fields.CharEnumField(default=ActivityStatus.SCHEDULED, db_index=True, description='SCHEDULED: scheduled\nCANCELLED: cancelled', enum_type=ActivityStatus, max_length=16)),
+                ('open_to_community', fields.BooleanField(default=False)),
+                ('checkin_code', fields.CharField(max_length=6)),
+                ('version', fields.IntField(default=1)),
+                ('changed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('cancel_reason', fields.CharField(default='', max_length=300)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'activity', 'app': 'models', 'unique_together': (('series', 'series_date'),), 'pk_attr': 'id', 'table_description': 'A service activity at one place and time.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -250,6 +332,83 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'point_card', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PostClaim',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('post', fields.ForeignKeyField('models.ServicePost', source_field='post_id', db_constraint=True, to_field='id', related_name='claims', on_delete=OnDelete.CASCADE)),
+                ('member', fields.ForeignKeyField('models.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='post_claims', on_delete=OnDelete.CASCADE)),
+                ('claimed_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('left_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('leave_reason', fields.CharField(default='', max_length=300)),
+                ('active_key', fields.CharField(null=True, unique=True, max_length=24)),
+            ],
+            options={'table': 'post_claim', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A member holding a service post, from claiming it until leaving it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Registration',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('models.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='registrations', on_delete=OnDelete.CASCADE)),
+                ('community', fields.ForeignKeyField('models.OrgUnit', source_field='community_id', db_constraint=True, to_field='id', related_name='registrations', on_delete=OnDelete.RESTRICT)),
+                ('skills', fields.CharField(default='', max_length=200)),
+                ('service_kinds', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('status', fields.CharEnumField(default=RegistrationStatus.PENDING, db_index=True, description='PENDING: pending\nCONFIRMED: confirmed\nDECLINED: declined\nWITHDRAWN: withdrawn', enum_type=RegistrationStatus, max_length=16)),
+                ('active_key', fields.CharField(null=True, unique=True, max_length=20)),
+                ('reviewed_by', fields.ForeignKeyField('models.AdminUser', source_field='reviewed_by_id', null=True, db_constraint=True, to_field='id', related_name='registrations_reviewed', on_delete=OnDelete.SET_NULL)),
+                ('reviewed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('decline_reason', fields.CharField(default='', max_length=300)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
+                ('withdrawn_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'registration', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An in-service member reporting to the community they live in.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SignUp',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('activity', fields.ForeignKeyField('models.Activity', source_field='activity_id', db_constraint=True, to_field='id', related_name='signups', on_delete=OnDelete.CASCADE)),
+                ('member', fields.ForeignKeyField('models.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='signups', on_delete=OnDelete.CASCADE)),
+                ('status', fields.CharEnumField(default=SignUpStatus.WAITLISTED, description='REGISTERED: registered\nWAITLISTED: waitlisted\nCANCELLED: cancelled\nLATE_CANCELLED: late_cancelled\nATTENDED: attended\nEXCUSED: excused\nNO_SHOW: no_show', enum_type=SignUpStatus, max_length=16)),
+                ('active_key', fields.CharField(null=True, unique=True, max_length=24)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('registered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('attendance_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'signup', 'app': 'models', 'indexes': [Index(fields=['activity_id', 'status'])], 'pk_attr': 'id', 'table_description': "A member's sign-up for an activity, from the tap to the attendance record."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReminderSent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('signup', fields.ForeignKeyField('models.SignUp', source_field='signup_id', db_constraint=True, to_field='id', related_name='reminders', on_delete=OnDelete.CASCADE)),
+                ('offset_minutes', fields.IntField()),
+                ('starts_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('sent_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'reminder_sent', 'app': 'models', 'unique_together': (('signup', 'offset_minutes', 'starts_at'),), 'pk_attr': 'id', 'table_description': 'One reminder taken for sending: a sign-up, an offset and the start time it was for.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='TeamMembership',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('team', fields.ForeignKeyField('models.Team', source_field='team_id', db_constraint=True, to_field='id', related_name='memberships', on_delete=OnDelete.CASCADE)),
+                ('member', fields.ForeignKeyField('models.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='team_memberships', on_delete=OnDelete.CASCADE)),
+                ('role', fields.CharEnumField(default=TeamRole.MEMBER, description='LEADER: leader\nMEMBER: member', enum_type=TeamRole, max_length=16)),
+                ('status', fields.CharEnumField(default=MembershipStatus.REQUESTED, db_index=True, description='REQUESTED: requested\nACTIVE: active\nDECLINED: declined\nLEFT: left', enum_type=MembershipStatus, max_length=16)),
+                ('active_key', fields.CharField(null=True, unique=True, max_length=24)),
+                ('requested_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('left_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'team_membership', 'app': 'models', 'pk_attr': 'id', 'table_description': "A member's place in a team, from the request to join until leaving."},
             bases=['Model'],
         ),
         ops.CreateModel(
