@@ -23,7 +23,7 @@ from models.errors import DomainError, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.registration import ServiceKind, is_registered_in
-from models.text import clean_text
+from models.text import clean_optional_text, clean_text
 
 if TYPE_CHECKING:
     from models.scope import Scope
@@ -89,14 +89,6 @@ def _clean_capacity(capacity: int | None) -> int | None:
     return capacity
 
 
-def _clean_description(description: str) -> str:
-    description = description.strip()
-    if len(description) > DESCRIPTION_MAX:
-        raise ValidationError(N_("At most {count} characters."), field="description",
-                              count=DESCRIPTION_MAX)
-    return description
-
-
 async def _clean_name(community_id: int, name: str, post_id: int | None = None) -> str:
     name = clean_text(name, NAME_MAX, "name")
     if await ServicePost.filter(community_id=community_id, name=name).exclude(id=post_id).exists():
@@ -113,7 +105,8 @@ async def create_post(
     await scope.require_writable(community.id)
     post = await ServicePost.create(
         community=community, name=await _clean_name(community.id, name),
-        description=_clean_description(description), kind=ServiceKind(kind) if kind else None,
+        description=clean_optional_text(description, DESCRIPTION_MAX, "description"),
+        kind=ServiceKind(kind) if kind else None,
         capacity=_clean_capacity(capacity),
     )
     await audit.record(audit.Actor(admin=scope.user), "post.create", post, org_id=community.id,
@@ -128,7 +121,7 @@ async def update_post(
     await scope.require_writable(post.community_id)
     changes = {
         "name": await _clean_name(post.community_id, name, post.id),
-        "description": _clean_description(description),
+        "description": clean_optional_text(description, DESCRIPTION_MAX, "description"),
         "kind": ServiceKind(kind) if kind else None, "capacity": _clean_capacity(capacity),
     }
     # The capacity cannot drop below the members who hold the post now.

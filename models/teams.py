@@ -27,7 +27,7 @@ from models.errors import DomainError, Label, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.registration import member_communities
-from models.text import clean_text
+from models.text import clean_optional_text, clean_text
 
 if TYPE_CHECKING:
     from models.scope import Scope
@@ -189,14 +189,6 @@ async def require_organiser(
 # --------------------------------------------------------------------------- the team
 
 
-def _clean_description(description: str) -> str:
-    description = description.strip()
-    if len(description) > DESCRIPTION_MAX:
-        raise ValidationError(N_("At most {count} characters."), field="description",
-                              count=DESCRIPTION_MAX)
-    return description
-
-
 async def _clean_name(community_id: int, name: str, team_id: int | None = None) -> str:
     name = clean_text(name, NAME_MAX, "name")
     if await Team.filter(community_id=community_id, name=name).exclude(id=team_id).exists():
@@ -213,7 +205,8 @@ async def create_team(
     await scope.require_writable(community.id)
     team = await Team.create(
         community=community, name=await _clean_name(community.id, name),
-        description=_clean_description(description), reminder_offsets=clean_offsets(reminder_offsets),
+        description=clean_optional_text(description, DESCRIPTION_MAX, "description"),
+        reminder_offsets=clean_offsets(reminder_offsets),
     )
     await audit.record(audit.Actor(admin=scope.user), "team.create", team, org_id=community.id,
                        after={"name": team.name, "reminder_offsets": team.reminder_offsets})
@@ -227,7 +220,7 @@ async def update_team(
     await require_organiser(team.id, team.community_id, actor, scope)
     changes = {
         "name": await _clean_name(team.community_id, name, team.id),
-        "description": _clean_description(description),
+        "description": clean_optional_text(description, DESCRIPTION_MAX, "description"),
         "reminder_offsets": clean_offsets(reminder_offsets),
     }
     before = {"name": team.name, "reminder_offsets": team.reminder_offsets}

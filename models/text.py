@@ -18,3 +18,11 @@ def clean_text(text: str | None, limit: int, field: str) -> str:
     if len(text) > limit:
         raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
     return text
+
+
+def clean_optional_text(text: str | None, limit: int, field: str) -> str:
+    """Stripped ``text`` that may be empty; a ValidationError on ``field`` when over ``limit``."""
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
+    return text
