@@ -15,6 +15,7 @@ from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.templating import setup_templates
 from admin.views import (
     broadcasts,
+    community,
     delivery,
     imports,
     invites,
@@ -167,5 +168,38 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/wishes/{wish_id:\d+}/release", wishes.release, name="wish.release")
     router.add_post(r"/wishes/{wish_id:\d+}/fulfil", wishes.fulfil, name="wish.fulfil")
     router.add_get("/public/wall/{token}", public(public_wall.wish_wall), name="public.wall")
+
+    c = community
+    router.add_get("/community", c.registration_queue, name="community")
+    router.add_get("/community/registrations/pending.xlsx", c.registration_queue_export, name="registration_queue.export")
+    router.add_get("/community/registrations", c.registration_list, name="registrations")
+    router.add_get("/community/registrations/export.xlsx", c.registration_export, name="registrations.export")
+    router.add_get("/community/registrations/stats", c.registration_statistics, name="registrations.stats")
+    router.add_get(r"/community/registrations/{registration_id:\d+}", c.registration_detail, name="registration")
+    router.add_post(r"/community/registrations/{registration_id:\d+}/confirm", c.registration_confirm, name="registration.confirm")
+    router.add_post(r"/community/registrations/{registration_id:\d+}/decline", c.registration_decline, name="registration.decline")
+    router.add_get("/community/posts", c.post_list, name="service_posts")
+    router.add_get("/community/posts/export.xlsx", c.post_export, name="service_posts.export")
+    router.add_get("/community/posts/new", c.new_post_form, name="service_post.new")
+    router.add_post("/community/posts/new", c.create_post_view)
+    router.add_get(r"/community/posts/{post_id:\d+}", c.post_detail, name="service_post")
+    router.add_post(r"/community/posts/{post_id:\d+}/close", c.post_close, name="service_post.close")
+    router.add_post(r"/community/posts/{post_id:\d+}/reopen", c.post_reopen, name="service_post.reopen")
+    router.add_get("/community/activities", c.activity_list, name="activities")
+    router.add_get("/community/activities/export.xlsx", c.activity_export, name="activities.export")
+    router.add_get("/community/activities/new", c.new_activity_form, name="activity.new")
+    router.add_post("/community/activities/new", c.create_activity_view)
+    router.add_get(r"/community/activities/{activity_id:\d+}", c.activity_detail, name="activity")
+    router.add_post(r"/community/activities/{activity_id:\d+}/reschedule", c.activity_reschedule, name="activity.reschedule")
+    router.add_post(r"/community/activities/{activity_id:\d+}/cancel", c.activity_cancel, name="activity.cancel")
+    router.add_post(r"/community/activities/{activity_id:\d+}/signups/{signup_id:\d+}/attendance", c.activity_attendance, name="activity.attendance")
+    router.add_get("/community/teams", c.team_list, name="teams")
+    router.add_get("/community/teams/export.xlsx", c.team_export, name="teams.export")
+    router.add_get("/community/teams/new", c.new_team_form, name="team.new")
+    router.add_post("/community/teams/new", c.create_team_view)
+    router.add_get(r"/community/teams/{team_id:\d+}", c.team_detail, name="team")
+    router.add_post(r"/community/teams/{team_id:\d+}/leader", c.team_leader, name="team.leader")
+    router.add_post(r"/community/teams/{team_id:\d+}/requests/{membership_id:\d+}/approve", c.membership_approve, name="team.approve")
+    router.add_post(r"/community/teams/{team_id:\d+}/requests/{membership_id:\d+}/decline", c.membership_decline, name="team.decline")
 
     router.add_static("/static/", STATIC_DIR, name="static")

@@ -7,12 +7,15 @@ Templates get them as ``labels`` and translate at render time:
 from __future__ import annotations
 
 from locales import N_
+from models.activities import ACTIVITY_STATUS_LABELS, SIGN_UP_STATUS_LABELS
 from models.admins import ROLE_LABELS
 from models.invites import INVITE_STATUS_LABELS
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS
 from models.org import ORG_KIND_LABELS
 from models.outbox import OutboxStatus
 from models.pledges import GRADE_LABELS, ITEM_KIND_LABELS, PLEDGE_STATUS_LABELS
+from models.registration import REGISTRATION_STATUS_LABELS
+from models.teams import MEMBERSHIP_STATUS_LABELS, TEAM_ROLE_LABELS
 from models.wishes import SATISFACTION_LABELS, WISH_CATEGORY_LABELS, WISH_STATUS_LABELS
 
 MEMBER_FIELD_LABELS = {
@@ -100,7 +103,38 @@ WISH_ACTION_LABELS = {
     "wish.overdue": N_("Deadline passed: overdue alert"),
 }
 
+# Community service (在职党员进社区报到, 认岗领岗, teams, activities).
+COMMUNITY_FIELD_LABELS = {
+    "id": N_("No."),
+    "member": N_("Member"),
+    "community": N_("Community"),
+    "status": N_("Status"),
+    "skills": N_("Skills"),
+    "service_kinds": N_("Kinds of service offered"),
+    "created_at": N_("Received"),
+    "reviewed_at": N_("Decided on"),
+    "reason": N_("Reason"),
+    "name": N_("Name"),
+    "description": N_("Description"),
+    "kind": N_("Kind of service"),
+    "capacity": N_("Places"),
+    "taken": N_("Taken"),
+    "is_open": N_("Open"),
+    "title": N_("Title"),
+    "place": N_("Place"),
+    "team": N_("Team"),
+    "starts_at": N_("Starts"),
+    "ends_at": N_("Ends"),
+    "open_to_community": N_("Open to the whole community"),
+}
+
 LABELS = {
+    "registration_status": REGISTRATION_STATUS_LABELS,
+    "activity_status": ACTIVITY_STATUS_LABELS,
+    "signup_status": SIGN_UP_STATUS_LABELS,
+    "membership_status": MEMBERSHIP_STATUS_LABELS,
+    "team_role": TEAM_ROLE_LABELS,
+    "community_field": COMMUNITY_FIELD_LABELS,
     "role": ROLE_LABELS,
     "member_type": MEMBER_TYPE_LABELS,
     "management_category": MANAGEMENT_CATEGORY_LABELS,

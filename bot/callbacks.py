@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from models.activities import SignUpStatus
 from models.pledges import ItemKind
 from models.wishes import Satisfaction, WishCategory
 
@@ -21,6 +22,7 @@ class MenuAction(StrEnum):
     WISH_WALL = "wall"
     CLAIMED_WISHES = "claimed"
     MY_PLEDGE = "pledge"
+    COMMUNITY = "cs"
 
 
 class MenuCallback(CallbackData, prefix="m"):
@@ -161,3 +163,80 @@ class PledgeItemCallback(CallbackData, prefix="pi"):
 
 class PledgePhotoCallback(CallbackData, prefix="pf"):
     progress_id: int
+
+
+# --------------------------------------------------------------------------- community service
+
+
+class CommunityAction(StrEnum):
+    HOME = "h"
+    REGISTER = "r"
+    SKIP_SKILLS = "ss"
+    SUBMIT = "ok"
+    POSTS = "p"
+    MY_POSTS = "mp"
+    UPCOMING = "u"
+    MY_SIGNUPS = "ms"
+    TEAMS = "t"
+
+
+class CommunityCallback(CallbackData, prefix="c"):
+    action: CommunityAction
+
+
+class RegCommunityChoice(CallbackData, prefix="cr"):
+    community_id: int
+
+
+class ServiceKindToggle(CallbackData, prefix="ck"):
+    kind: WishCategory
+
+
+class PostAction(StrEnum):
+    CLAIM = "c"
+    LEAVE = "l"
+
+
+class PostCallback(CallbackData, prefix="cp"):
+    action: PostAction
+    item_id: int  # a post to claim, a claim to leave
+
+
+class ActivityAction(StrEnum):
+    VIEW = "v"
+    SIGN_UP = "s"
+    CANCEL = "x"
+    CHECK_IN = "i"
+    COMING = "y"  # "I'll be there" under a reminder
+    NOT_COMING = "n"  # "I can't come" under a reminder: cancels
+    ROSTER = "r"  # a leader's list of sign-ups, to record attendance
+
+
+class ActivityCallback(CallbackData, prefix="ca"):
+    action: ActivityAction
+    activity_id: int
+
+
+class TeamAction(StrEnum):
+    VIEW = "v"
+    JOIN = "j"
+    LEAVE = "l"
+    REQUESTS = "r"
+    ACTIVITIES = "a"  # a leader's list of the team's recent and coming activities
+
+
+class TeamCallback(CallbackData, prefix="ct"):
+    action: TeamAction
+    team_id: int
+
+
+class JoinDecision(CallbackData, prefix="cj"):
+    membership_id: int
+    approve: bool
+
+
+class AttendanceMark(CallbackData, prefix="cm"):
+    """A leader records a sign-up's attendance (attended, excused or no_show)."""
+
+    signup_id: int
+    outcome: SignUpStatus

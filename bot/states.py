@@ -40,3 +40,18 @@ class PledgeInput(StatesGroup):
 
     progress = State()
     summary = State()
+
+
+class CommunityForm(StatesGroup):
+    """A member reports to a community: ``community_id``, ``skills``, ``kinds`` in the FSM data."""
+
+    community = State()
+    skills = State()
+    kinds = State()
+
+
+class CommunityInput(StatesGroup):
+    """A reason for leaving a post (``claim_id``), a check-in code (``activity_id``, ``attempts``)."""
+
+    leave_reason = State()
+    checkin_code = State()

@@ -13,7 +13,10 @@ def test_jobs_have_stable_ids_and_configured_times():
     settings = Settings(_env_file=None, half_year_review_opens="06-20", timezone="Europe/Berlin")
     scheduler = create_scheduler(settings)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"housekeeping", "wish-reminders", "half-year-reminders"}
+    assert set(jobs) == {
+        "housekeeping", "wish-reminders", "half-year-reminders", "activity-reminders",
+        "activity-occurrences",
+    }
 
     now = datetime(2026, 1, 10, tzinfo=ZoneInfo("Europe/Berlin"))
     fire = jobs["half-year-reminders"].trigger.get_next_fire_time(None, now)

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from bot.handlers import errors, fallback, language, menu, pledges, start, wishes
+from bot.handlers import community, errors, fallback, language, menu, pledges, start, wishes
 
 
 def build_root_router() -> Router:
     root = Router(name="xianfeng")
-    # One-to-one conversations only: in groups the bot stays silent.
-    root.message.filter(F.chat.type == "private")
-    root.callback_query.filter(F.message.chat.type == "private")
+    # One-to-one conversations, except a team group's /link (community.create_group_router):
+    # in groups the bot stays silent otherwise.
+    private = Router(name="xianfeng.private")
+    private.message.filter(F.chat.type == "private")
+    private.callback_query.filter(F.message.chat.type == "private")
     # Order matters: fallback catches what nothing else handled; pledges come before wishes
     # so that /cancel in a pledge step keeps its own wording (the draft is saved).
-    root.include_routers(
-        *(module.create_router() for module in (errors, start, language, menu, pledges, wishes, fallback))
+    private.include_routers(
+        *(module.create_router() for module in (errors, start, language, menu, pledges, wishes, community,
+                                                   fallback))
     )
+    root.include_routers(private, community.create_group_router())
     return root

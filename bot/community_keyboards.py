@@ -1,0 +1,232 @@
+"""Inline keyboards of community service. Labels are translated in the current user's
+locale, or with the ``gettext`` given (notifications)."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import (
+    ActivityAction,
+    ActivityCallback,
+    AttendanceMark,
+    CommunityAction,
+    CommunityCallback,
+    JoinDecision,
+    PostAction,
+    PostCallback,
+    RegCommunityChoice,
+    ServiceKindToggle,
+    TeamAction,
+    TeamCallback,
+)
+from bot.texts import Gettext
+from bot.wish_keyboards import cancel_button, main_menu_button
+from models.activities import Activity, SignUp, SignUpStatus
+from models.org import OrgUnit
+from models.posts import PostClaim, ServicePost
+from models.registration import Registration, RegistrationStatus, ServiceKind
+from models.teams import Team, TeamMembership
+from models.wishes import WISH_CATEGORY_LABELS
+
+BUTTON_TEXT_MAX = 40
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= BUTTON_TEXT_MAX else text[: BUTTON_TEXT_MAX - 1] + "…"
+
+
+def _action(action: CommunityAction, text: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=CommunityCallback(action=action).pack())
+
+
+def back_button() -> InlineKeyboardButton:
+    return _action(CommunityAction.HOME, _("⬅️ Community service"))
+
+
+def back_only() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[back_button()]])
+
+
+def home(registration: Registration | None, *, can_report: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if registration is None and can_report:
+        rows.append([_action(CommunityAction.REGISTER, _("🏠 Report to my community"))])
+    elif registration is not None and registration.status == RegistrationStatus.CONFIRMED:
+        rows.append([_action(CommunityAction.POSTS, _("📌 Service posts"))])
+        rows.append([_action(CommunityAction.MY_POSTS, _("🧭 My posts"))])
+    rows.append([_action(CommunityAction.UPCOMING, _("📅 Upcoming activities"))])
+    rows.append([_action(CommunityAction.MY_SIGNUPS, _("🗓 My sign-ups"))])
+    rows.append([_action(CommunityAction.TEAMS, _("👥 Volunteer teams"))])
+    rows.append([main_menu_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def community_choice(communities: list[OrgUnit]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for community in communities:
+        builder.button(text=_short(community.name),
+                       callback_data=RegCommunityChoice(community_id=community.id))
+    builder.adjust(1)
+    builder.row(cancel_button())
+    return builder.as_markup()
+
+
+def skip_skills() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_action(CommunityAction.SKIP_SKILLS, _("Skip"))], [cancel_button()],
+    ])
+
+
+def kinds_choice(chosen: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for kind in ServiceKind:
+        mark = "✅ " if kind in chosen else ""
+        builder.button(text=mark + _(WISH_CATEGORY_LABELS[kind]), callback_data=ServiceKindToggle(kind=kind))
+    builder.adjust(2)
+    builder.row(_action(CommunityAction.SUBMIT, _("📨 Submit my report")))
+    builder.row(cancel_button())
+    return builder.as_markup()
+
+
+# --------------------------------------------------------------------------- posts
+
+
+def open_posts(posts: list[ServicePost], held: set[int]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for post in posts:
+        if post.id not in held:
+            builder.button(text=_("Claim: {post}").format(post=_short(post.name)),
+                           callback_data=PostCallback(action=PostAction.CLAIM, item_id=post.id))
+    builder.adjust(1)
+    builder.row(_action(CommunityAction.MY_POSTS, _("🧭 My posts")))
+    builder.row(back_button())
+    return builder.as_markup()
+
+
+def my_posts(claims: list[PostClaim]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for claim in claims:
+        builder.button(text=_("Leave: {post}").format(post=_short(claim.post.name)),
+                       callback_data=PostCallback(action=PostAction.LEAVE, item_id=claim.id))
+    builder.adjust(1)
+    builder.row(_action(CommunityAction.POSTS, _("📌 Service posts")))
+    builder.row(back_button())
+    return builder.as_markup()
+
+
+# --------------------------------------------------------------------------- activities
+
+
+def _activity(action: ActivityAction, activity_id: int, text: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=ActivityCallback(action=action, activity_id=activity_id).pack()
+    )
+
+
+def activity_list(activities: list[Activity]) -> InlineKeyboardMarkup:
+    rows = [[_activity(ActivityAction.VIEW, a.id, _short(a.title))] for a in activities]
+    rows.append([back_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def activity_view(activity: Activity, signup: SignUp | None, *, organiser: bool = False) -> InlineKeyboardMarkup:
+    rows = []
+    if organiser:
+        rows.append([_activity(ActivityAction.ROSTER, activity.id, _("📋 Sign-ups and attendance"))])
+    if signup is None:
+        rows.append([_activity(ActivityAction.SIGN_UP, activity.id, _("✋ Sign up"))])
+    else:
+        rows.append([_activity(ActivityAction.CHECK_IN, activity.id, _("📍 Check in"))])
+        rows.append([_activity(ActivityAction.CANCEL, activity.id, _("✖️ Cancel my sign-up"))])
+    rows.append([_action(CommunityAction.UPCOMING, _("📅 Upcoming activities"))])
+    rows.append([back_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def reminder(activity: Activity, gettext: Gettext) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _activity(ActivityAction.COMING, activity.id, gettext("👍 I'll be there")),
+        _activity(ActivityAction.NOT_COMING, activity.id, gettext("🙅 I can't come")),
+    ]])
+
+
+def open_activity(activity: Activity, gettext: Gettext) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _activity(ActivityAction.VIEW, activity.id, gettext("📅 Open the activity")),
+    ]])
+
+
+# --------------------------------------------------------------------------- teams
+
+
+def _team(action: TeamAction, team_id: int, text: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=TeamCallback(action=action, team_id=team_id).pack())
+
+
+def team_list(teams: list[Team]) -> InlineKeyboardMarkup:
+    rows = [[_team(TeamAction.VIEW, team.id, _short(team.name))] for team in teams]
+    rows.append([back_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def team_view(team: Team, membership: TeamMembership | None, leader: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if membership is None:
+        rows.append([_team(TeamAction.JOIN, team.id, _("🙋 Ask to join"))])
+    else:
+        rows.append([_team(TeamAction.LEAVE, team.id, _("🚪 Leave the team"))])
+    if leader:
+        rows.append([_team(TeamAction.REQUESTS, team.id, _("📥 Join requests"))])
+        rows.append([_team(TeamAction.ACTIVITIES, team.id, _("📋 The team's activities"))])
+    rows.append([_action(CommunityAction.TEAMS, _("👥 Volunteer teams"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def join_requests(team: Team, requests: list[TeamMembership]) -> InlineKeyboardMarkup:
+    rows = []
+    for request in requests:
+        name = _short(request.member.name)
+        rows.append([
+            InlineKeyboardButton(text=_("✅ {name}").format(name=name), callback_data=JoinDecision(
+                membership_id=request.id, approve=True).pack()),
+            InlineKeyboardButton(text=_("❌ {name}").format(name=name), callback_data=JoinDecision(
+                membership_id=request.id, approve=False).pack()),
+        ])
+    rows.append([_team(TeamAction.VIEW, team.id, _("⬅️ The team"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def leader_requests(team: Team, gettext: Gettext) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _team(TeamAction.REQUESTS, team.id, gettext("📥 Join requests")),
+    ]])
+
+
+
+def team_activities(team: Team, activities: list[Activity]) -> InlineKeyboardMarkup:
+    rows = [[_activity(ActivityAction.ROSTER, a.id, _short(a.title))] for a in activities]
+    rows.append([_team(TeamAction.VIEW, team.id, _("⬅️ The team"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def roster(activity: Activity, signups: list[SignUp]) -> InlineKeyboardMarkup:
+    rows = []
+    for number, signup in enumerate(signups, start=1):
+        rows.append([
+            InlineKeyboardButton(text=label.format(number=number), callback_data=AttendanceMark(
+                signup_id=signup.id, outcome=outcome).pack())
+            for outcome, label in (
+                (SignUpStatus.ATTENDED, _("{number} ✅ came")),
+                (SignUpStatus.EXCUSED, _("{number} 📝 excused")),
+                (SignUpStatus.NO_SHOW, _("{number} ❌ did not come")),
+            )
+        ])
+    rows.append([_activity(ActivityAction.ROSTER, activity.id, _("🔄 Refresh"))])
+    if activity.team_id is not None:
+        rows.append([_team(TeamAction.ACTIVITIES, activity.team_id, _("📋 The team's activities"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -1,0 +1,299 @@
+"""Activities: the upcoming ones the member may join, one-tap sign-up (a seat or the
+waiting list), cancelling (the first in line is promoted and told), checking in with
+the code shown at the activity, and the buttons under a reminder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from html import escape
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from tortoise.transactions import in_transaction
+
+from bot import community_keyboards as kb
+from bot import notify_community
+from bot.callbacks import (
+    ActivityAction,
+    ActivityCallback,
+    AttendanceMark,
+    CommunityAction,
+    CommunityCallback,
+    TeamAction,
+    TeamCallback,
+)
+from bot.community_texts import activity_summary
+from bot.handlers.common import expect_text, show, stale_button
+from bot.states import CommunityInput
+from bot.texts import refusal_text
+from bot.wish_keyboards import cancel_only
+from locales import N_
+from models.activities import (
+    SIGN_UP_STATUS_LABELS,
+    Activity,
+    ActivityStatus,
+    SignUp,
+    SignUpStatus,
+    require_access,
+    roster,
+    sign_up_key,
+    signups_of,
+    upcoming_for,
+)
+from models.attendance import check_in, mark_attendance
+from models.audit import Actor
+from models.errors import DomainError, ValidationError
+from models.members import Member
+from models.signups import cancel_signup, sign_up, waitlist_position
+from models.teams import Team, is_leader
+
+CHECKIN_ATTEMPTS = 5
+
+
+async def live_signup(activity_id: int, member: Member) -> SignUp | None:
+    return await SignUp.get_or_none(active_key=sign_up_key(activity_id, member.id))
+
+
+async def status_line(signup: SignUp) -> str:
+    status = _(SIGN_UP_STATUS_LABELS[signup.status])
+    if (position := await waitlist_position(signup)) is not None:
+        return _("Your sign-up: {status} (number {position} in line)").format(status=status, position=position)
+    return _("Your sign-up: {status}").format(status=status)
+
+
+async def show_activity(query: CallbackQuery, activity: Activity, member: Member) -> None:
+    signup = await live_signup(activity.id, member)
+    lines = [activity_summary(activity, _)]
+    if activity.capacity is not None:
+        lines.append(_("Seats left: {seats}").format(seats=activity.seats_left))
+    if signup is not None:
+        lines += ["", await status_line(signup)]
+    organiser = activity.team_id is not None and await is_leader(activity.team_id, member)
+    await show(query, "\n".join(lines), kb.activity_view(activity, signup, organiser=organiser))
+
+
+async def upcoming(query: CallbackQuery, state: FSMContext, member: Member) -> None:
+    await state.clear()
+    activities = await upcoming_for(member)
+    lines = [_("📅 <b>Upcoming activities</b>")]
+    if not activities:
+        lines += ["", _("There are no upcoming activities for you right now.")]
+    lines += ["\n" + activity_summary(activity, _) for activity in activities]
+    await show(query, "\n".join(lines), kb.activity_list(activities))
+    await query.answer()
+
+
+async def my_signups(query: CallbackQuery, state: FSMContext, member: Member) -> None:
+    await state.clear()
+    signups = await signups_of(member)
+    lines = [_("🗓 <b>My sign-ups</b>")]
+    if not signups:
+        lines += ["", _("You have not signed up for any activity.")]
+    for signup in signups:
+        lines += ["", activity_summary(signup.activity, _), await status_line(signup)]
+    await show(query, "\n".join(lines), kb.activity_list([signup.activity for signup in signups]))
+    await query.answer()
+
+
+async def reachable_activity(
+    query: CallbackQuery, callback_data: ActivityCallback, member: Member,
+) -> Activity | None:
+    """The activity of the button if the member may see it; a forged or foreign one is stale."""
+    activity = await Activity.get_or_none(id=callback_data.activity_id)
+    if activity is not None:
+        try:
+            await require_access(activity, member)
+            return activity
+        except DomainError:
+            pass
+    await stale_button(query)
+    return None
+
+
+async def view(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
+    if activity := await reachable_activity(query, callback_data, member):
+        await show_activity(query, activity, member)
+        await query.answer()
+
+
+async def signup_tapped(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
+    if not (activity := await reachable_activity(query, callback_data, member)):
+        return
+    signup = await sign_up(activity, member)  # cancelled, started, double tap: the error handler says so
+    await activity.refresh_from_db()
+    await show_activity(query, activity, member)
+    if signup.status == SignUpStatus.REGISTERED:
+        await query.answer(_("You are signed up. See you there!"))
+    else:
+        await query.answer(_("The activity is full: you are on the waiting list, number {position}. "
+                             "We will tell you if a seat comes free.").format(
+            position=await waitlist_position(signup)), show_alert=True)
+
+
+async def cancel(activity: Activity, member: Member) -> None:
+    signup = await live_signup(activity.id, member)
+    if signup is None:
+        raise DomainError(N_("You have not signed up for this activity."))
+    async with in_transaction():
+        promoted = await cancel_signup(signup, member)
+        if promoted is not None:
+            await notify_community.promoted(promoted)
+
+
+async def cancel_tapped(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
+    if not (activity := await reachable_activity(query, callback_data, member)):
+        return
+    if await live_signup(activity.id, member) is None:
+        await stale_button(query)
+        return
+    await cancel(activity, member)
+    await activity.refresh_from_db()
+    await show_activity(query, activity, member)
+    await query.answer(_("Your sign-up is cancelled."))
+
+
+async def coming(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
+    if not (activity := await reachable_activity(query, callback_data, member)):
+        return
+    signup = await live_signup(activity.id, member)
+    if signup is None or signup.status != SignUpStatus.REGISTERED:
+        await stale_button(query)
+        return
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.answer(_("Thank you! See you there."))
+
+
+async def not_coming(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
+    if not (activity := await reachable_activity(query, callback_data, member)):
+        return
+    if await live_signup(activity.id, member) is None:
+        await stale_button(query)
+        return
+    await cancel(activity, member)
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.answer(_("Your sign-up is cancelled. Thank you for letting us know."), show_alert=True)
+
+
+async def ask_code(
+    query: CallbackQuery, callback_data: ActivityCallback, state: FSMContext, member: Member,
+) -> None:
+    if not (activity := await reachable_activity(query, callback_data, member)):
+        return
+    if await live_signup(activity.id, member) is None:
+        await stale_button(query)
+        return
+    await state.set_state(CommunityInput.checkin_code)
+    await state.set_data({"activity_id": activity.id, "attempts": 0})
+    await query.message.answer(_("📍 Type the check-in code shown at “{title}”:").format(
+        title=activity.title), reply_markup=cancel_only())
+    await query.answer()
+
+
+async def code_written(message: Message, state: FSMContext, member: Member) -> None:
+    data = await state.get_data()
+    activity = await Activity.get_or_none(id=data["activity_id"])
+    if activity is None:
+        await state.clear()
+        await message.answer(_("There are no upcoming activities for you right now."), reply_markup=kb.back_only())
+        return
+    try:
+        await check_in(activity, member, message.text)
+    except ValidationError as error:  # a wrong code: a few more tries
+        attempts = data["attempts"] + 1
+        if attempts >= CHECKIN_ATTEMPTS:
+            await state.clear()
+            await message.answer(_("Too many wrong codes. Please ask the organiser to record your attendance."),
+                                 reply_markup=kb.back_only())
+            return
+        await state.update_data(attempts=attempts)
+        await message.answer(refusal_text(error, _), reply_markup=cancel_only())
+        return
+    except DomainError as error:
+        await state.clear()
+        await message.answer(refusal_text(error, _), reply_markup=kb.back_only())
+        return
+    await state.clear()
+    await message.answer(_("✅ You are checked in. A contribution card has been recorded for you. Thank you!"),
+                         reply_markup=kb.back_only())
+
+
+# --------------------------------------------------------------------------- the leader's side
+
+RECENT = timedelta(days=2)  # a leader records attendance of activities up to this long ago
+TEAM_ACTIVITIES_SHOWN = 10
+
+
+async def team_activities(query: CallbackQuery, callback_data: TeamCallback, member: Member) -> None:
+    team = await Team.get_or_none(id=callback_data.team_id)
+    if team is None or not await is_leader(team.id, member):
+        await stale_button(query)
+        return
+    activities = await Activity.filter(
+        team_id=team.id, status=ActivityStatus.SCHEDULED, ends_at__gt=datetime.now(UTC) - RECENT,
+    ).order_by("starts_at", "id").limit(TEAM_ACTIVITIES_SHOWN)
+    lines = [_("📋 <b>The team's activities</b> · {team}").format(team=escape(team.name))]
+    if not activities:
+        lines += ["", _("The team has no recent or coming activity.")]
+    lines += ["\n" + activity_summary(activity, _) for activity in activities]
+    await show(query, "\n".join(lines), kb.team_activities(team, activities))
+    await query.answer()
+
+
+async def led_activity(activity_id: int, member: Member) -> Activity | None:
+    activity = await Activity.get_or_none(id=activity_id)
+    if activity is None or activity.team_id is None or not await is_leader(activity.team_id, member):
+        return None
+    return activity
+
+
+async def show_roster(query: CallbackQuery, activity: Activity) -> None:
+    signups = await roster(activity)
+    lines = [activity_summary(activity, _), "", _("📋 <b>Sign-ups</b>")]
+    if not signups:
+        lines.append(_("Nobody has signed up yet."))
+    for number, signup in enumerate(signups, start=1):
+        lines.append(f"{number}. {escape(signup.member.name)} · {_(SIGN_UP_STATUS_LABELS[signup.status])}")
+    await show(query, "\n".join(lines), kb.roster(activity, signups))
+
+
+async def roster_screen(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
+    activity = await led_activity(callback_data.activity_id, member)
+    if activity is None:
+        await stale_button(query)
+        return
+    await show_roster(query, activity)
+    await query.answer()
+
+
+async def mark(query: CallbackQuery, callback_data: AttendanceMark, member: Member) -> None:
+    signup = await SignUp.get_or_none(id=callback_data.signup_id)
+    activity = signup and await led_activity(signup.activity_id, member)
+    if not activity:
+        await stale_button(query)
+        return
+    # Too early, cancelled activity, a final status: the error handler says so.
+    await mark_attendance(signup, callback_data.outcome, Actor(member=member))
+    await show_roster(query, activity)
+    await query.answer(_("Recorded."))
+
+
+def create_router() -> Router:
+    """Members only: the parent router filters."""
+    router = Router(name=__name__)
+    action = ActivityCallback.filter
+    router.callback_query.register(upcoming, CommunityCallback.filter(F.action == CommunityAction.UPCOMING))
+    router.callback_query.register(my_signups, CommunityCallback.filter(F.action == CommunityAction.MY_SIGNUPS))
+    router.callback_query.register(view, action(F.action == ActivityAction.VIEW))
+    router.callback_query.register(signup_tapped, action(F.action == ActivityAction.SIGN_UP))
+    router.callback_query.register(cancel_tapped, action(F.action == ActivityAction.CANCEL))
+    router.callback_query.register(coming, action(F.action == ActivityAction.COMING))
+    router.callback_query.register(not_coming, action(F.action == ActivityAction.NOT_COMING))
+    router.callback_query.register(ask_code, action(F.action == ActivityAction.CHECK_IN))
+    router.callback_query.register(roster_screen, action(F.action == ActivityAction.ROSTER))
+    router.callback_query.register(team_activities, TeamCallback.filter(F.action == TeamAction.ACTIVITIES))
+    router.callback_query.register(mark, AttendanceMark.filter())
+    router.message.register(code_written, CommunityInput.checkin_code, F.text)
+    router.message.register(expect_text, CommunityInput.checkin_code)
+    return router
