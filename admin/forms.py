@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from models.errors import ValidationError
+from models.errors import DomainError
 from models.membership import FieldErrors
 from models.org import OrgUnit
 
@@ -53,13 +53,11 @@ def form_values(form: Mapping[str, object], names: Iterable[str]) -> dict[str, s
     return values
 
 
-def field_errors(
-    error: FieldErrors | ValidationError, gettext: Callable[[str], str]
-) -> dict[str, str]:
+def field_errors(error: DomainError, gettext: Callable[[str], str]) -> dict[str, str]:
     """Translated messages keyed by field name; an error without a field goes under ""."""
     if isinstance(error, FieldErrors):
         return {name: err.render(gettext) for name, err in error.errors.items()}
-    return {error.field or "": error.render(gettext)}
+    return {getattr(error, "field", None) or "": error.render(gettext)}
 
 
 # The largest value of an IntField (PostgreSQL ``integer``): ids and every number a form takes.

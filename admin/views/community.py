@@ -73,12 +73,6 @@ from models.teams import (
 from models.wishes import WISH_CATEGORY_LABELS, WishCategory
 
 
-def _errors(request: web.Request, error: ValidationError | DomainError) -> dict[str, str]:
-    if isinstance(error, ValidationError):
-        return field_errors(error, gettext_of(request))
-    return {"": error.render(gettext_of(request))}
-
-
 async def _communities(scope: Scope) -> list[OrgUnit]:
     return list(await scope.org_units().filter(kind=OrgKind.COMMUNITY))
 
@@ -239,7 +233,7 @@ async def registration_decline(request: web.Request) -> web.StreamResponse:
             await notify_community.registration_declined(registration)
     except ValidationError as error:
         return await _registration_page(
-            request, registration, decline=FormState(values, _errors(request, error)), status=422
+            request, registration, decline=FormState(values, field_errors(error, gettext_of(request))), status=422
         )
     return see_other(registration_path(registration.id))
 
@@ -326,14 +320,14 @@ async def create_post_view(request: web.Request) -> web.StreamResponse:
     try:
         capacity = _capacity(values["capacity"])
     except ValidationError as error:
-        errors.update(_errors(request, error))
+        errors.update(field_errors(error, gettext_of(request)))
     if not errors:
         try:
             post = await create_post(scope, community, name=values["name"],
                                      description=values["description"],
                                      kind=values["kind"] or None, capacity=capacity)
         except ValidationError as error:
-            errors.update(_errors(request, error))
+            errors.update(field_errors(error, gettext_of(request)))
     if errors:
         return await _post_form(request, FormState(values, errors), status=422)
     return see_other(post_path(post.id))
@@ -456,7 +450,7 @@ def _times(request: web.Request, values: dict[str, str]) -> tuple[dict, dict[str
         try:
             clean[field] = _local_datetime(request, values[field], field)
         except ValidationError as error:
-            errors.update(_errors(request, error))
+            errors.update(field_errors(error, gettext_of(request)))
     return clean, errors
 
 
@@ -478,7 +472,7 @@ async def create_activity_view(request: web.Request) -> web.StreamResponse:
     try:
         capacity = _capacity(values["capacity"])
     except ValidationError as error:
-        errors.update(_errors(request, error))
+        errors.update(field_errors(error, gettext_of(request)))
     if not errors:
         try:
             activity = await create_activity(
@@ -488,7 +482,7 @@ async def create_activity_view(request: web.Request) -> web.StreamResponse:
                 description=values["description"], scope=scope,
             )
         except ValidationError as error:
-            errors.update(_errors(request, error))
+            errors.update(field_errors(error, gettext_of(request)))
     if errors:
         return await _activity_form(request, FormState(values, errors), status=422)
     return see_other(activity_path(activity.id))
@@ -538,7 +532,7 @@ async def activity_reschedule(request: web.Request) -> web.StreamResponse:
             await reschedule(activity, current_actor(request), place=values["place"],
                              scope=current_scope(request), **clean)
         except (ValidationError, DomainError) as error:
-            errors = _errors(request, error)
+            errors = field_errors(error, gettext_of(request))
     if errors:
         await activity.refresh_from_db()
         return await _activity_page(request, activity, reschedule=FormState(values, errors),
@@ -556,7 +550,7 @@ async def activity_cancel(request: web.Request) -> web.StreamResponse:
     except (ValidationError, DomainError) as error:
         await activity.refresh_from_db()
         return await _activity_page(request, activity,
-                                    cancel=FormState(values, _errors(request, error)), status=422)
+                                    cancel=FormState(values, field_errors(error, gettext_of(request))), status=422)
     return see_other(activity_path(activity.id))
 
 
@@ -645,7 +639,7 @@ async def create_team_view(request: web.Request) -> web.StreamResponse:
             team = await create_team(scope, community, name=values["name"],
                                      description=values["description"])
         except ValidationError as error:
-            errors.update(_errors(request, error))
+            errors.update(field_errors(error, gettext_of(request)))
     if errors:
         return await _team_form(request, FormState(values, errors), status=422)
     return see_other(team_path(team.id))
