@@ -87,6 +87,7 @@ async def start(
         worker = DeliveryWorker(
             running.bot, worker_id=settings.delivery_worker_id,
             global_rate=settings.delivery_rate, per_chat_interval=settings.delivery_per_chat_interval,
+            per_group_interval=settings.delivery_per_group_interval,
             max_attempts=settings.delivery_max_attempts,
         )
         delivery = asyncio.create_task(worker.run(), name="outbox-delivery")

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     )
     delivery_rate: float = Field(default=28.0, gt=0, description="outbox messages per second overall")
     delivery_per_chat_interval: float = Field(default=1.0, ge=0)
+    # Telegram allows about 20 messages a minute in a group: one every 3 s.
+    delivery_per_group_interval: float = Field(default=3.0, ge=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
     # Stable across restarts so a restarted worker takes back its crashed run's claim at once;
     # give each bot process its own when running several.

@@ -42,21 +42,34 @@ class TokenBucket:
         self._tokens -= 1.0
 
 
+def is_group_chat(chat_id: int) -> bool:
+    """Groups, supergroups and channels have negative chat ids; users positive ones."""
+    return chat_id < 0
+
+
 class ChatCooldown:
-    """Chats that were sent to less than ``interval`` seconds ago.
+    """Chats that were sent to less than ``interval`` seconds ago (``group_interval`` for
+    groups: Telegram allows about 20 messages a minute in a group, one every 3 s).
 
     The interval is counted from when the previous send returned, which is after
     Telegram registered it, so transport jitter can never bring two sends closer.
     """
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, interval: float, clock: Callable[[], float] = time.monotonic, *,
+        group_interval: float | None = None,
+    ) -> None:
         self.interval = interval
+        self.group_interval = interval if group_interval is None else group_interval
         self.clock = clock
         self._free_at: dict[int, float] = {}
 
+    def interval_for(self, chat_id: int) -> float:
+        return self.group_interval if is_group_chat(chat_id) else self.interval
+
     def start(self, chat_id: int) -> None:
-        if self.interval > 0:
-            self._free_at[chat_id] = self.clock() + self.interval
+        if (interval := self.interval_for(chat_id)) > 0:
+            self._free_at[chat_id] = self.clock() + interval
 
     def cooling(self) -> set[int]:
         """The chats that must not be sent to yet (forgetting the ones that are free again)."""

@@ -8,6 +8,7 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -56,8 +57,9 @@ class DeliveryStats:
 
 
 class DeliveryWorker:
-    """Sends outbox rows one at a time: at most ``global_rate`` per second overall and one
-    per ``per_chat_interval`` seconds per chat, skipping to other chats' rows meanwhile.
+    """Sends outbox rows one at a time: at most ``global_rate`` per second overall, one
+    per ``per_chat_interval`` seconds per private chat and one per ``per_group_interval``
+    seconds per group, skipping to other chats' rows meanwhile.
 
     Outcomes: a 429 pauses all sending for ``retry_after`` and retries the same
     row. A 403 (blocked, deactivated) kills the row and marks the user
@@ -76,7 +78,9 @@ class DeliveryWorker:
     (split the global rate between them: Telegram's limit is per bot). Each
     worker paces its own sends only, so two workers may now and then hit one
     chat within a second, and Telegram's 429 is then honoured like any other.
-    The same goes for groups, which Telegram limits to 20 messages a minute.
+    Groups (negative chat ids), which Telegram limits to 20 messages a minute, wait
+    ``per_group_interval`` seconds (3 by default) between two messages instead;
+    ``clock`` (monotonic seconds) times these per-chat pauses.
 
     ``worker_id`` must be unique among running workers. If it is also stable
     across restarts, the worker takes back at start whatever row its previous
@@ -93,11 +97,13 @@ class DeliveryWorker:
         worker_id: str,
         global_rate: float = 28.0,
         per_chat_interval: float = 1.0,
+        per_group_interval: float = 3.0,
         max_attempts: int = 8,
         lease: timedelta = timedelta(minutes=2),
         idle_poll: float = 0.5,
         retry_base: float = 5.0,
         retry_cap: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -111,7 +117,7 @@ class DeliveryWorker:
         self.stats = DeliveryStats()
         self._send_timeout = max(1, int(lease.total_seconds() / 4))
         self._bucket = TokenBucket(global_rate)
-        self._cooldown = ChatCooldown(per_chat_interval)
+        self._cooldown = ChatCooldown(per_chat_interval, clock, group_interval=per_group_interval)
         self._next_recovery: float | None = None  # None: own claims not yet released
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()

@@ -229,3 +229,73 @@ async def test_rows_of_a_worker_that_never_returns_are_recovered_after_the_lease
 
     assert accepted(sandbox) == [(chat, "hello")]
     assert (await OutboxMessage.get(chat_id=chat)).claimed_by == "bot-2"
+
+
+# --------------------------------------------------------------------------- groups
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_groups_cool_down_longer_than_private_chats():
+    from bot.delivery.pacing import ChatCooldown
+
+    clock = FakeClock()
+    cooldown = ChatCooldown(1.0, clock, group_interval=3.0)
+    cooldown.start(42)
+    cooldown.start(-4000000001)
+    assert cooldown.cooling() == {42, -4000000001}
+    clock.now += 1.0
+    assert cooldown.cooling() == {-4000000001}  # a private chat is free after 1 s
+    assert cooldown.next_free_in() == 2.0
+    clock.now += 1.99
+    assert cooldown.cooling() == {-4000000001}
+    clock.now += 0.01
+    assert cooldown.cooling() == set()  # a group only after 3 s: 20 messages a minute
+    # Without a group interval, groups pace like private chats.
+    assert ChatCooldown(1.0).interval_for(-5) == 1.0
+
+
+async def test_a_group_gets_one_message_per_group_interval_while_others_go_on(db, sandbox, make_worker):
+    """The worker's clock is ours: which row it may claim at each step is decided by the
+    group's next free time, not by how fast the test runs."""
+    [user] = register_users(sandbox, 5001, 1)
+    group = sandbox.actions.create_group("义诊群", member_ids=[user], with_bot=True, by_user_id=user).id
+    assert group < 0
+    for n in (1, 2, 3):
+        await enqueue(group, f"group {n}", kind="test")
+    await enqueue(user, "private 1", kind="test")
+    await enqueue(user, "private 2", kind="test")
+
+    clock = FakeClock()
+    worker = make_worker(per_chat_interval=1.0, per_group_interval=3.0, clock=clock)
+    assert await worker.step()  # group 1
+    assert await worker.step()  # the group cools down: private 1
+    assert not await worker.step()  # both cool down: nothing may be claimed
+    clock.now += 1.0
+    assert await worker.step()  # private 2: the private chat is free after 1 s
+    clock.now += 1.5
+    assert not await worker.step()  # 2.5 s after group 1: still too early for the group
+    clock.now += 0.5
+    assert await worker.step()  # group 2, 3 s after group 1
+    clock.now += 2.9
+    assert not await worker.step()
+    clock.now += 0.1
+    assert await worker.step()  # group 3
+    assert accepted(sandbox) == [
+        (group, "group 1"), (user, "private 1"), (user, "private 2"), (group, "group 2"),
+        (group, "group 3"),
+    ]
+    assert await statuses() == [OutboxStatus.SENT] * 5
+
+
+async def test_the_group_interval_comes_from_the_settings():
+    from xianfeng.settings import Settings
+
+    assert Settings(_env_file=None).delivery_per_group_interval == 3.0
+    assert Settings(_env_file=None, delivery_per_group_interval=5).delivery_per_group_interval == 5.0
