@@ -13,6 +13,11 @@ start time, so a double run (or two processes) sends nothing twice. The start ti
 is part of the key because a moved activity is reminded at its new time: the old
 rows no longer match, and reminders are computed from the current start only.
 Offsets are durations, so daylight-saving changes do not affect them.
+
+A team with a linked Telegram group is also reminded there, once per offset and start
+time (:func:`due_group_reminders`; the outbox's dedup key makes a double run harmless),
+by the same rule: only the latest due offset, none that passed before the activity was
+announced or last moved.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from models.activities import ActivityStatus, SignUp, SignUpStatus
+from models.activities import Activity, ActivityStatus, SignUp, SignUpStatus
 from models.teams import DEFAULT_REMINDER_OFFSETS, MAX_REMINDER_OFFSET, parse_offsets
 
 
@@ -115,3 +120,38 @@ async def claim_reminder(reminder: Reminder) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class GroupReminder:
+    activity: Activity  # with its team, which has a linked group
+    offset: timedelta
+
+    @property
+    def dedup_key(self) -> str:
+        minutes = int(self.offset.total_seconds()) // 60
+        return f"{group_reminder_prefix(self.activity.id)}{minutes}:{int(self.activity.starts_at.timestamp())}"
+
+
+def group_reminder_prefix(activity_id: int) -> str:
+    return f"activity-group-reminder:{activity_id}:"
+
+
+async def due_group_reminders(now: datetime) -> list[GroupReminder]:
+    """The latest due reminder of each coming activity whose team has a linked group."""
+    activities = await Activity.filter(
+        status=ActivityStatus.SCHEDULED, team__group_chat_id__isnull=False,
+        starts_at__gt=now, starts_at__lte=now + MAX_REMINDER_OFFSET,
+    ).select_related("team").order_by("starts_at", "id")
+    due = []
+    for activity in activities:
+        passed = [offset for offset in activity.team.offsets if activity.starts_at - offset <= now]
+        if not passed:
+            continue
+        latest = min(passed)
+        # Announced (or moved) after this reminder's time: the announcement has just said it.
+        told_at = max(filter(None, (activity.created_at, activity.changed_at)))
+        if activity.starts_at - latest < told_at:
+            continue
+        due.append(GroupReminder(activity, latest))
+    return due

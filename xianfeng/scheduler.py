@@ -7,10 +7,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.notify import send_wish_reminders
-from bot.notify_community import send_activity_reminders
+from bot.notify_community import generate_and_announce, send_activity_reminders
 from bot.notify_pledges import send_half_year_reminders
 from models import clock
-from models.activity_series import generate_all_occurrences
 from models.admins import purge_expired
 from xianfeng.settings import Settings
 
@@ -31,7 +30,7 @@ def create_scheduler(settings: Settings) -> AsyncIOScheduler:
         id="activity-reminders", replace_existing=True, coalesce=True, max_instances=1,
     )
     scheduler.add_job(
-        generate_all_occurrences, CronTrigger(hour=2, minute=0, timezone=settings.tz),
+        generate_and_announce, CronTrigger(hour=2, minute=0, timezone=settings.tz),
         id="activity-occurrences", replace_existing=True, coalesce=True, misfire_grace_time=86400,
     )
     month, day = (int(part) for part in settings.half_year_review_opens.split("-"))

@@ -475,12 +475,14 @@ async def create_activity_view(request: web.Request) -> web.StreamResponse:
         errors.update(field_errors(error, gettext_of(request)))
     if not errors:
         try:
-            activity = await create_activity(
-                current_actor(request), community, title=values["title"], place=values["place"],
-                starts_at=clean["starts_at"], ends_at=clean["ends_at"], capacity=capacity,
-                team=team, open_to_community=values["open_to_community"] == "yes",
-                description=values["description"], scope=scope,
-            )
+            async with in_transaction():
+                activity = await create_activity(
+                    current_actor(request), community, title=values["title"], place=values["place"],
+                    starts_at=clean["starts_at"], ends_at=clean["ends_at"], capacity=capacity,
+                    team=team, open_to_community=values["open_to_community"] == "yes",
+                    description=values["description"], scope=scope,
+                )
+                await notify_community.activity_created(activity)
         except ValidationError as error:
             errors.update(field_errors(error, gettext_of(request)))
     if errors:
@@ -527,10 +529,12 @@ async def activity_reschedule(request: web.Request) -> web.StreamResponse:
     clean, errors = _times(request, values)
     if not errors:
         try:
-            # The members holding a place are returned for a notification the bot does not
-            # offer yet (bot.notify_community has no message for a moved activity).
-            await reschedule(activity, current_actor(request), place=values["place"],
-                             scope=current_scope(request), **clean)
+            version = activity.version
+            async with in_transaction():
+                members = await reschedule(activity, current_actor(request), place=values["place"],
+                                           scope=current_scope(request), **clean)
+                if activity.version != version:  # nothing changed: nobody to tell
+                    await notify_community.activity_rescheduled(activity, members)
         except (ValidationError, DomainError) as error:
             errors = field_errors(error, gettext_of(request))
     if errors:
@@ -544,9 +548,10 @@ async def activity_cancel(request: web.Request) -> web.StreamResponse:
     activity = await _writable_activity(request)
     values = form_values(await request.post(), ("reason",))
     try:
-        # As for reschedule: bot.notify_community has no message for a cancellation yet.
-        await cancel_activity(activity, current_actor(request), values["reason"],
-                              scope=current_scope(request))
+        async with in_transaction():
+            members = await cancel_activity(activity, current_actor(request), values["reason"],
+                                            scope=current_scope(request))
+            await notify_community.activity_cancelled(activity, members)
     except (ValidationError, DomainError) as error:
         await activity.refresh_from_db()
         return await _activity_page(request, activity,
