@@ -126,6 +126,16 @@ COMMUNITY_FIELD_LABELS = {
     "starts_at": N_("Starts"),
     "ends_at": N_("Ends"),
     "open_to_community": N_("Open to the whole community"),
+    "frequency": N_("Repeats"),
+    "weekday": N_("Day of the week"),
+    "day_of_month": N_("Day of the month"),
+    "start_time": N_("Start time"),
+    "duration": N_("Duration (minutes)"),
+    "starts_on": N_("First day"),
+    "ends_on": N_("Last day"),
+    "weeks_ahead": N_("Weeks planned ahead"),
+    "active": N_("Active"),
+    "occurrences": N_("Occurrences"),
 }
 
 LABELS = {

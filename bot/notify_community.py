@@ -37,7 +37,7 @@ from models.activity_reminders import (
     due_reminders,
     group_reminder_prefix,
 )
-from models.activity_series import HORIZON, generate_all_occurrences
+from models.activity_series import generate_all_occurrences
 from models.members import Member, TelegramUser
 from models.org import OrgUnit
 from models.outbox import WAITING, OutboxMessage, cancel, enqueue
@@ -238,7 +238,7 @@ async def group_activity_reminder(reminder: GroupReminder) -> bool:
 
 
 async def generate_and_announce(
-    *, now: datetime | None = None, horizon: timedelta = HORIZON,
+    *, now: datetime | None = None, horizon: timedelta | None = None,
 ) -> list[Activity]:
     """The scheduler's job: generate the recurring activities' occurrences ahead, and
     announce the new ones in their teams' groups."""

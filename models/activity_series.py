@@ -44,8 +44,11 @@ from models.text import clean_text
 if TYPE_CHECKING:
     from models.scope import Scope
 
-#: How far ahead the scheduler keeps occurrences generated.
-HORIZON = timedelta(weeks=4)
+#: How many weeks ahead the scheduler keeps a series' occurrences generated, unless the
+#: series says otherwise (``ActivitySeries.weeks_ahead``).
+DEFAULT_WEEKS_AHEAD = 4
+MAX_WEEKS_AHEAD = 12
+HORIZON = timedelta(weeks=DEFAULT_WEEKS_AHEAD)
 
 
 class Frequency(StrEnum):
@@ -82,6 +85,7 @@ class ActivitySeries(Model):
     open_to_community = fields.BooleanField(default=False)
     starts_on = fields.DateField()
     ends_on = fields.DateField(null=True)
+    weeks_ahead = fields.SmallIntField(default=DEFAULT_WEEKS_AHEAD, db_default=DEFAULT_WEEKS_AHEAD)
     active = fields.BooleanField(default=True, db_index=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -96,13 +100,17 @@ class ActivitySeries(Model):
     def start_time(self) -> time:
         return time(self.start_minute // 60, self.start_minute % 60)
 
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(weeks=self.weeks_ahead)
+
 
 async def create_series(
     actor: audit.Actor, community: OrgUnit, *, title: str, place: str, frequency: Frequency,
     start_time: time, duration: timedelta, starts_on: date, weekday: int | None = None,
     day_of_month: int | None = None, ends_on: date | None = None, capacity: int | None = None,
     team: Team | None = None, open_to_community: bool = False, description: str = "",
-    scope: Scope | None = None,
+    weeks_ahead: int = DEFAULT_WEEKS_AHEAD, scope: Scope | None = None,
 ) -> ActivitySeries:
     check_team(community, team)
     await require_organiser(team.id if team else None, community.id, actor, scope)
@@ -116,6 +124,9 @@ async def create_series(
                               field="duration")
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError(N_("The last day cannot be before the first."), field="ends_on")
+    if not isinstance(weeks_ahead, int) or not 1 <= weeks_ahead <= MAX_WEEKS_AHEAD:
+        raise ValidationError(N_("Plan from 1 to {count} weeks ahead."), field="weeks_ahead",
+                              count=MAX_WEEKS_AHEAD)
     series = await ActivitySeries.create(
         community=community, team=team, title=clean_text(title, TITLE_MAX, "title"),
         place=clean_text(place, PLACE_MAX, "place"), description=clean_description(description),
@@ -124,6 +135,7 @@ async def create_series(
         start_minute=start_time.hour * 60 + start_time.minute,
         duration_minutes=int(duration.total_seconds()) // 60, capacity=clean_capacity(capacity),
         open_to_community=open_to_community or team is None, starts_on=starts_on, ends_on=ends_on,
+        weeks_ahead=weeks_ahead,
     )
     await audit.record(actor, "activity_series.create", series, org_id=community.id, after={
         "title": series.title, "frequency": str(frequency), "weekday": series.weekday,
@@ -208,11 +220,13 @@ async def generate_occurrences(
 
 
 async def generate_all_occurrences(
-    *, now: datetime | None = None, horizon: timedelta = HORIZON, zone: ZoneInfo | None = None,
+    *, now: datetime | None = None, horizon: timedelta | None = None, zone: ZoneInfo | None = None,
 ) -> list[Activity]:
-    """For the scheduler: every active series generated ``horizon`` ahead."""
+    """For the scheduler: every active series generated ``horizon`` ahead (by default, as many
+    weeks as each series says)."""
     now = now or datetime.now(UTC)
     created = []
     for series in await ActivitySeries.filter(active=True):
-        created += await generate_occurrences(series, now + horizon, now=now, zone=zone)
+        until = now + (horizon if horizon is not None else series.horizon)
+        created += await generate_occurrences(series, until, now=now, zone=zone)
     return created

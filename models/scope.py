@@ -188,6 +188,12 @@ class Scope:
     def activity_series(self) -> QuerySet[ActivitySeries]:
         return ActivitySeries.filter(community__path__startswith=self.path)
 
+    async def series(self, series_id: int) -> ActivitySeries:
+        series = await self.activity_series().get_or_none(id=series_id)
+        if series is None:
+            raise NotFound(N_("No such recurring activity in your organisation."))
+        return series
+
     def activities(self) -> QuerySet[Activity]:
         return Activity.filter(community__path__startswith=self.path)
 

@@ -11,7 +11,7 @@ Every record is reached through ``models.scope.Scope``; rights are checked by th
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from aiohttp import web
 from tortoise.transactions import in_transaction
@@ -45,6 +45,16 @@ from models.activities import (
     cancel_activity,
     create_activity,
     reschedule,
+)
+from models.activity_series import (
+    DEFAULT_WEEKS_AHEAD,
+    FREQUENCY_LABELS,
+    MAX_WEEKS_AHEAD,
+    ActivitySeries,
+    Frequency,
+    create_series,
+    generate_occurrences,
+    stop_series,
 )
 from models.attendance import OUTCOMES, mark_attendance
 from models.errors import DomainError, ValidationError
@@ -718,3 +728,199 @@ async def team_leader(request: web.Request) -> web.StreamResponse:
         return await _team_page(request, team, leader=FormState(values, errors), status=422)
     await appoint_leader(team, member, scope)
     return see_other(team_path(team.id))
+
+
+# =========================================================================== recurring activities
+
+WEEKDAY_LABELS = {
+    "0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"),
+    "4": N_("Friday"), "5": N_("Saturday"), "6": N_("Sunday"),
+}
+
+
+def series_path(series_id: int) -> str:
+    return f"/community/series/{series_id}"
+
+
+def _rule(series: ActivitySeries) -> str:
+    """The rule, language-neutral, for the list and the export: weekday 0–6 or day 1–31."""
+    if series.frequency == Frequency.WEEKLY:
+        return f"W{series.weekday} {series.start_time:%H:%M}"
+    return f"M{series.day_of_month} {series.start_time:%H:%M}"
+
+
+SERIES_LIST = ListSpec(
+    name="activity_series",
+    columns=(
+        Column("title", LABEL["title"], lambda s: s.title, href=lambda s: series_path(s.id),
+               sort=("title",)),
+        Column("community", LABEL["community"], lambda s: s.community.name,
+               sort=("community__name",)),
+        Column("team", LABEL["team"], lambda s: s.team.name if s.team else None),
+        Column("frequency", LABEL["frequency"], lambda s: FREQUENCY_LABELS[s.frequency],
+               translate=True, sort=("frequency",)),
+        Column("rule", LABEL["start_time"], _rule),
+        Column("place", LABEL["place"], lambda s: s.place),
+        Column("starts_on", LABEL["starts_on"], lambda s: s.starts_on, sort=("starts_on",)),
+        Column("active", LABEL["active"], lambda s: s.active, sort=("active",)),
+        Column("ends_on", LABEL["ends_on"], lambda s: s.ends_on, in_table=False),
+        Column("capacity", LABEL["capacity"], lambda s: s.capacity, in_table=False),
+        Column("weeks_ahead", LABEL["weeks_ahead"], lambda s: s.weeks_ahead, in_table=False),
+    ),
+    default_sort="title",
+    filters=(
+        Filter("active", LABEL["active"], label_options({"yes": N_("Yes"), "no": N_("No")}),
+               lambda qs, value: qs.filter(active=value == "yes")),
+        _AREA,
+    ),
+    search_fields=("title", "place"),
+    select_related=("community", "team"),
+)
+
+SERIES_FIELDS = ("community", "team", "title", "place", "description", "frequency", "weekday",
+                 "day_of_month", "start_time", "duration", "starts_on", "ends_on", "capacity",
+                 "open_to_community", "weeks_ahead")
+
+
+async def series_list(request: web.Request) -> web.StreamResponse:
+    scope = current_scope(request)
+    listing = await SERIES_LIST.bind(request, scope.activity_series())
+    return render(request, "community/series_list.html", {
+        "listing": listing, "page": await listing.page(),
+        "can_create": not scope.read_only and bool(await _communities(scope)),
+    })
+
+
+async def series_export(request: web.Request) -> web.StreamResponse:
+    listing = await SERIES_LIST.bind(request, current_scope(request).activity_series())
+    return await listing.export()
+
+
+async def _series_form(request: web.Request, form: FormState, *, status: int = 200) -> web.Response:
+    scope = current_scope(request)
+    gettext = gettext_of(request)
+    teams = await scope.teams().select_related("community")
+    return render(request, "community/series_form.html", {
+        "form": form,
+        "communities": [Option(str(u.id), u.name) for u in await _communities(scope)],
+        "teams": [Option(str(t.id), f"{t.name} ({t.community.name})") for t in teams],
+        "frequencies": translated_options(FREQUENCY_LABELS, gettext),
+        "weekdays": translated_options(WEEKDAY_LABELS, gettext),
+    }, status=status)
+
+
+async def new_series_form(request: web.Request) -> web.StreamResponse:
+    scope = current_scope(request)
+    scope.require_write()
+    values = {**_community_defaults(scope), "frequency": str(Frequency.WEEKLY),
+              "duration": "120", "weeks_ahead": str(DEFAULT_WEEKS_AHEAD),
+              "starts_on": datetime.now(request.app[SETTINGS].tz).date().isoformat()}
+    return await _series_form(request, FormState(values=values))
+
+
+def _parse(values: dict[str, str], errors: dict[str, str], gettext) -> dict:
+    """The typed values of the series form as Python values; problems go to ``errors``."""
+    parsed: dict = {}
+
+    def number(field: str, message: str, *, optional: bool = False) -> int | None:
+        if not values[field] and optional:
+            return None
+        result = int_or_none(values[field])
+        if result is None:
+            errors[field] = gettext(message)
+        return result
+
+    def day(field: str, *, optional: bool = False) -> date | None:
+        if not values[field] and optional:
+            return None
+        try:
+            return date.fromisoformat(values[field])
+        except ValueError:
+            errors[field] = gettext(N_("Please write the date as YYYY-MM-DD."))
+            return None
+
+    if values["frequency"] not in {str(f) for f in Frequency}:
+        errors["frequency"] = gettext(N_("Choose how often it repeats."))
+    parsed["frequency"] = values["frequency"]
+    if values["frequency"] == Frequency.WEEKLY:
+        if values["weekday"] not in WEEKDAY_LABELS:
+            errors["weekday"] = gettext(N_("Choose a day of the week."))
+        else:
+            parsed["weekday"] = int(values["weekday"])
+    elif values["frequency"] == Frequency.MONTHLY:
+        parsed["day_of_month"] = number("day_of_month", N_("Choose a day of the month from 1 to 31."))
+    try:
+        parsed["start_time"] = time.fromisoformat(values["start_time"]) if values["start_time"] else None
+    except ValueError:
+        parsed["start_time"] = None
+    if parsed["start_time"] is None or len(values["start_time"]) != 5:
+        errors["start_time"] = gettext(N_("Please write the time as HH:MM."))
+    minutes = number("duration", N_("The end must be after the start, at most 7 days later."))
+    parsed["duration"] = timedelta(minutes=minutes or 0)
+    parsed["starts_on"] = day("starts_on")
+    parsed["ends_on"] = day("ends_on", optional=True)
+    parsed["weeks_ahead"] = number("weeks_ahead", N_("Plan from 1 to {count} weeks ahead."))
+    if "weeks_ahead" in errors:
+        errors["weeks_ahead"] = errors["weeks_ahead"].format(count=MAX_WEEKS_AHEAD)
+    try:
+        parsed["capacity"] = _capacity(values["capacity"])
+    except ValidationError as error:
+        errors.update(field_errors(error, gettext))
+    return parsed
+
+
+async def create_series_view(request: web.Request) -> web.StreamResponse:
+    scope = current_scope(request)
+    scope.require_write()
+    values = form_values(await request.post(), SERIES_FIELDS)
+    gettext = gettext_of(request)
+    errors: dict[str, str] = {}
+    community = await _chosen_community(scope, values["community"])
+    if community is None:
+        errors["community"] = gettext(N_("Choose a community."))
+    team = None
+    if values["team"]:
+        team_id = int_or_none(values["team"])
+        team = await scope.teams().get_or_none(id=team_id) if team_id else None
+        if team is None:
+            errors["team"] = gettext(N_("Choose a team."))
+    parsed = _parse(values, errors, gettext)
+    if not errors:
+        try:
+            async with in_transaction():
+                series = await create_series(
+                    current_actor(request), community, title=values["title"], place=values["place"],
+                    description=values["description"], team=team,
+                    open_to_community=values["open_to_community"] == "yes", scope=scope, **parsed,
+                )
+                zone = request.app[SETTINGS].tz
+                until = datetime.now(UTC) + series.horizon
+                for activity in await generate_occurrences(series, until, zone=zone):
+                    await notify_community.activity_created(activity)
+        except ValidationError as error:
+            errors.update(field_errors(error, gettext))
+    if errors:
+        return await _series_form(request, FormState(values, errors), status=422)
+    return see_other(series_path(series.id))
+
+
+async def series_detail(request: web.Request) -> web.StreamResponse:
+    series = await current_scope(request).series(path_id(request, "series_id"))
+    await series.fetch_related("community", "team")
+    occurrences = await Activity.filter(series_id=series.id).order_by("starts_at", "id")
+    return render(request, "community/series.html", {
+        "series": series, "occurrences": occurrences,
+        "weekday": WEEKDAY_LABELS.get(str(series.weekday)),
+        "frequency_label": FREQUENCY_LABELS[series.frequency],
+    })
+
+
+async def series_stop(request: web.Request) -> web.StreamResponse:
+    scope = current_scope(request)
+    scope.require_write()
+    series = await scope.series(path_id(request, "series_id"))
+    try:
+        await stop_series(series, current_actor(request), scope=scope)
+    except DomainError:
+        pass  # stopped already (a double click): the page shows it
+    return see_other(series_path(series.id))
