@@ -323,6 +323,21 @@ async def appoint_leader(team: Team, member: Member, scope: Scope) -> TeamMember
     return membership
 
 
+async def demote_leader(membership: TeamMembership, scope: Scope) -> TeamMembership:
+    """The leader stays in the team as an ordinary member."""
+    await membership.fetch_related("team")
+    await scope.require_writable(membership.team.community_id)
+    if not await TeamMembership.filter(
+        id=membership.id, status=MembershipStatus.ACTIVE, role=TeamRole.LEADER
+    ).update(role=TeamRole.MEMBER):
+        raise DomainError(N_("This member is not a leader of the team."))
+    membership.role = TeamRole.MEMBER
+    await audit.record(audit.Actor(admin=scope.user), "team.demote_leader", membership,
+                       org_id=membership.team.community_id, before={"role": str(TeamRole.LEADER)},
+                       after={"role": str(TeamRole.MEMBER)})
+    return membership
+
+
 # --------------------------------------------------------------------------- the team's Telegram group
 
 

@@ -60,7 +60,7 @@ from models.attendance import OUTCOMES, mark_attendance
 from models.errors import DomainError, ValidationError
 from models.members import MANAGEMENT_CATEGORY_LABELS
 from models.org import OrgKind, OrgUnit
-from models.posts import PostClaim, close_post, create_post, reopen_post
+from models.posts import PostClaim, close_post, create_post, reopen_post, update_post
 from models.registration import (
     REGISTRATION_STATUS_LABELS,
     Registration,
@@ -73,12 +73,15 @@ from models.registration import (
 from models.scope import Scope
 from models.teams import (
     TeamMembership,
+    TeamRole,
     appoint_leader,
+    demote_leader,
     approve_membership,
     create_team,
     decline_membership,
     join_requests,
     team_members,
+    update_team,
 )
 from models.wishes import WISH_CATEGORY_LABELS, WishCategory
 
@@ -365,6 +368,63 @@ async def post_close(request: web.Request) -> web.StreamResponse:
 
 async def post_reopen(request: web.Request) -> web.StreamResponse:
     return await _toggle_post(request, reopen_post)
+
+
+POST_EDIT_FIELDS = ("name", "description", "kind", "capacity", "is_open")
+
+
+async def _post_edit_form(
+    request: web.Request, post, form: FormState, *, status: int = 200,
+) -> web.Response:
+    return render(request, "community/post_edit.html", {
+        "post": post, "form": form,
+        "kinds": translated_options(WISH_CATEGORY_LABELS, gettext_of(request)),
+    }, status=status)
+
+
+async def _writable_post(request: web.Request):
+    scope = current_scope(request)
+    scope.require_write()
+    return await scope.service_post(path_id(request, "post_id"))
+
+
+async def edit_post_form(request: web.Request) -> web.StreamResponse:
+    post = await _writable_post(request)
+    return await _post_edit_form(request, post, FormState(values={
+        "name": post.name, "description": post.description, "kind": str(post.kind or ""),
+        "capacity": "" if post.capacity is None else str(post.capacity),
+        "is_open": "yes" if post.is_open else "no",
+    }))
+
+
+async def edit_post_view(request: web.Request) -> web.StreamResponse:
+    post = await _writable_post(request)
+    scope = current_scope(request)
+    gettext = gettext_of(request)
+    values = form_values(await request.post(), POST_EDIT_FIELDS)
+    errors: dict[str, str] = {}
+    if values["kind"] and values["kind"] not in {str(k) for k in WishCategory}:
+        errors["kind"] = gettext(N_("Unknown kind of service."))
+    if values["is_open"] not in ("yes", "no"):
+        errors["is_open"] = gettext(N_("Choose yes or no."))
+    capacity = None
+    try:
+        capacity = _capacity(values["capacity"])
+    except ValidationError as error:
+        errors.update(field_errors(error, gettext))
+    if not errors:
+        try:
+            async with in_transaction():
+                await update_post(post, scope, name=values["name"], description=values["description"],
+                                  kind=values["kind"] or None, capacity=capacity)
+                if post.is_open != (values["is_open"] == "yes"):
+                    await (reopen_post if values["is_open"] == "yes" else close_post)(post, scope)
+        except (ValidationError, DomainError) as error:
+            errors.update(field_errors(error, gettext))
+    if errors:
+        await post.refresh_from_db()
+        return await _post_edit_form(request, post, FormState(values, errors), status=422)
+    return see_other(post_path(post.id))
 
 
 # =========================================================================== activities
@@ -681,6 +741,51 @@ async def _team_page(
 async def team_detail(request: web.Request) -> web.StreamResponse:
     team = await current_scope(request).team(path_id(request, "team_id"))
     return await _team_page(request, team)
+
+
+TEAM_EDIT_FIELDS = ("name", "description", "reminder_offsets")
+
+
+async def _writable_team(request: web.Request):
+    scope = current_scope(request)
+    scope.require_write()
+    return await scope.team(path_id(request, "team_id"))
+
+
+async def edit_team_form(request: web.Request) -> web.StreamResponse:
+    team = await _writable_team(request)
+    return render(request, "community/team_edit.html", {"team": team, "form": FormState(values={
+        "name": team.name, "description": team.description, "reminder_offsets": team.reminder_offsets,
+    })})
+
+
+async def edit_team_view(request: web.Request) -> web.StreamResponse:
+    team = await _writable_team(request)
+    values = form_values(await request.post(), TEAM_EDIT_FIELDS)
+    try:
+        await update_team(team, current_actor(request), name=values["name"],
+                          description=values["description"],
+                          reminder_offsets=values["reminder_offsets"], scope=current_scope(request))
+    except (ValidationError, DomainError) as error:
+        await team.refresh_from_db()
+        return render(request, "community/team_edit.html", {
+            "team": team, "form": FormState(values, field_errors(error, gettext_of(request))),
+        }, status=422)
+    return see_other(team_path(team.id))
+
+
+async def team_demote(request: web.Request) -> web.StreamResponse:
+    team = await _writable_team(request)
+    membership = await current_scope(request).team_memberships().get_or_none(
+        id=path_id(request, "membership_id"), team_id=team.id, role=TeamRole.LEADER,
+    )
+    if membership is None:
+        raise web.HTTPNotFound()
+    try:
+        await demote_leader(membership, current_scope(request))
+    except DomainError:
+        pass  # demoted meanwhile (a double click): the page shows it
+    return see_other(team_path(team.id))
 
 
 async def _team_request(request: web.Request) -> TeamMembership:
