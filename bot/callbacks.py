@@ -178,6 +178,8 @@ class CommunityAction(StrEnum):
     UPCOMING = "u"
     MY_SIGNUPS = "ms"
     TEAMS = "t"
+    WITHDRAW = "w"  # asks to confirm withdrawing the report
+    WITHDRAW_CONFIRMED = "wy"
 
 
 class CommunityCallback(CallbackData, prefix="c"):

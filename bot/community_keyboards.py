@@ -59,8 +59,17 @@ def home(registration: Registration | None, *, can_report: bool) -> InlineKeyboa
     rows.append([_action(CommunityAction.UPCOMING, _("📅 Upcoming activities"))])
     rows.append([_action(CommunityAction.MY_SIGNUPS, _("🗓 My sign-ups"))])
     rows.append([_action(CommunityAction.TEAMS, _("👥 Volunteer teams"))])
+    if registration is not None:
+        rows.append([_action(CommunityAction.WITHDRAW, _("↩️ Withdraw my report"))])
     rows.append([main_menu_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_withdraw() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_action(CommunityAction.WITHDRAW_CONFIRMED, _("Yes, withdraw my report"))],
+        [_action(CommunityAction.HOME, _("No, keep it"))],
+    ])
 
 
 # --------------------------------------------------------------------------- reporting

@@ -217,3 +217,11 @@ async def posts_held_by(member: Member) -> list[PostClaim]:
 async def get_member_claim(claim_id: int, member: Member) -> PostClaim | None:
     """The claim if it is the member's own (ids from buttons are never trusted)."""
     return await PostClaim.get_or_none(id=claim_id, member_id=member.id)
+
+
+async def leave_posts_in(member: Member, community_id: int, reason: str) -> list[PostClaim]:
+    """The member leaves every post they hold in the community (e.g. on withdrawing the report)."""
+    left = []
+    for claim in await PostClaim.filter(member_id=member.id, left_at=None, post__community_id=community_id):
+        left.append(await leave_post(claim, audit.Actor(member=member), reason))
+    return left

@@ -10,6 +10,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from tortoise.transactions import in_transaction
 
 from bot import community_keyboards as kb
 from bot.callbacks import (
@@ -26,6 +27,7 @@ from bot.states import CommunityForm
 from models.audit import Actor
 from models.members import Member
 from models.org import OrgKind, OrgUnit
+from models.posts import leave_posts_in
 from models.registration import (
     REPORTING_TYPES,
     SKILLS_MAX,
@@ -33,6 +35,7 @@ from models.registration import (
     clean_service_kinds,
     current_registration,
     register,
+    withdraw_registration,
 )
 
 COMMUNITIES_SHOWN = 20
@@ -140,6 +143,41 @@ async def submit(query: CallbackQuery, state: FSMContext, member: Member) -> Non
     await query.answer(_("Your report has been sent to {community}.").format(community=community.name))
 
 
+# --------------------------------------------------------------------------- withdrawing
+# Both a pending and a confirmed report can be withdrawn (e.g. after moving house), as the
+# model allows; withdrawing a confirmed one also gives up the posts held in that community.
+
+
+async def ask_withdraw(query: CallbackQuery, state: FSMContext, member: Member) -> None:
+    await state.clear()
+    registration = await current_registration(member)
+    if registration is None:
+        await stale_button(query)
+        return
+    lines = [_("Withdraw your report to {community}?").format(community=escape(registration.community.name))]
+    if registration.status == RegistrationStatus.CONFIRMED:
+        lines.append(_("You will also leave the service posts you hold there."))
+    lines.append(_("You can report again later."))
+    await show(query, "\n\n".join(lines), kb.confirm_withdraw())
+    await query.answer()
+
+
+async def withdraw(query: CallbackQuery, member: Member) -> None:
+    registration = await current_registration(member)
+    if registration is None:  # withdrawn already, or declined meanwhile
+        await stale_button(query)
+        return
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    async with in_transaction():
+        # Decided or withdrawn between the read and now: the error handler says so.
+        await withdraw_registration(registration, member)
+        if was_confirmed:
+            await leave_posts_in(member, registration.community_id, _("Withdrew the report"))
+    text, markup = await home_text(member)
+    await show(query, text, markup)
+    await query.answer(_("Your report has been withdrawn."))
+
+
 def create_router() -> Router:
     """Members only: the parent router filters."""
     router = Router(name=__name__)
@@ -147,6 +185,9 @@ def create_router() -> Router:
     router.callback_query.register(open_home, CommunityCallback.filter(F.action == CommunityAction.HOME))
     router.callback_query.register(
         start_report, CommunityCallback.filter(F.action == CommunityAction.REGISTER))
+    router.callback_query.register(ask_withdraw, CommunityCallback.filter(F.action == CommunityAction.WITHDRAW))
+    router.callback_query.register(
+        withdraw, CommunityCallback.filter(F.action == CommunityAction.WITHDRAW_CONFIRMED))
     router.callback_query.register(community_chosen, CommunityForm.community, RegCommunityChoice.filter())
     router.callback_query.register(
         skills_skipped, CommunityForm.skills, CommunityCallback.filter(F.action == CommunityAction.SKIP_SKILLS))
