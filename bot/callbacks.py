@@ -186,6 +186,24 @@ class CommunityCallback(CallbackData, prefix="c"):
     action: CommunityAction
 
 
+class CommunityList(StrEnum):
+    COMMUNITIES = "c"  # choosing the community to report to
+    POSTS = "p"
+    UPCOMING = "u"
+    MY_SIGNUPS = "ms"
+    TEAMS = "t"
+    TEAM_ACTIVITIES = "ta"  # item: the team
+    ROSTER = "r"  # item: the activity
+
+
+class CommunityPage(CallbackData, prefix="cq"):
+    """◀ / ▶ in a community-service list; ``item`` names the team or activity the list is of."""
+
+    kind: CommunityList
+    page: int
+    item: int = 0
+
+
 class RegCommunityChoice(CallbackData, prefix="cr"):
     community_id: int
 
@@ -202,6 +220,7 @@ class PostAction(StrEnum):
 class PostCallback(CallbackData, prefix="cp"):
     action: PostAction
     item_id: int  # a post to claim, a claim to leave
+    page: int = 0  # the page of the list the button was on
 
 
 class ActivityAction(StrEnum):

@@ -13,6 +13,8 @@ from bot.callbacks import (
     AttendanceMark,
     CommunityAction,
     CommunityCallback,
+    CommunityList,
+    CommunityPage,
     JoinDecision,
     PostAction,
     PostCallback,
@@ -21,8 +23,9 @@ from bot.callbacks import (
     TeamAction,
     TeamCallback,
 )
+from bot.paging import Page
 from bot.texts import Gettext
-from bot.wish_keyboards import cancel_button, main_menu_button
+from bot.wish_keyboards import _pager, cancel_button, main_menu_button
 from models.activities import Activity, SignUp, SignUpStatus
 from models.org import OrgUnit
 from models.posts import PostClaim, ServicePost
@@ -39,6 +42,12 @@ def _short(text: str) -> str:
 
 def _action(action: CommunityAction, text: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=CommunityCallback(action=action).pack())
+
+
+def pager(kind: CommunityList, page: Page, item: int = 0) -> list[InlineKeyboardButton]:
+    """◀️ / ▶️ for a paged list (nothing when it has one page)."""
+    return _pager(page.number, page.pages,
+                  lambda to: CommunityPage(kind=kind, page=to, item=item).pack())
 
 
 def back_button() -> InlineKeyboardButton:
@@ -75,12 +84,14 @@ def confirm_withdraw() -> InlineKeyboardMarkup:
 # --------------------------------------------------------------------------- reporting
 
 
-def community_choice(communities: list[OrgUnit]) -> InlineKeyboardMarkup:
+def community_choice(communities: Page[OrgUnit]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for community in communities:
+    for community in communities.items:
         builder.button(text=_short(community.name),
                        callback_data=RegCommunityChoice(community_id=community.id))
     builder.adjust(1)
+    if buttons := pager(CommunityList.COMMUNITIES, communities):
+        builder.row(*buttons)
     builder.row(cancel_button())
     return builder.as_markup()
 
@@ -105,13 +116,16 @@ def kinds_choice(chosen: list[str]) -> InlineKeyboardMarkup:
 # --------------------------------------------------------------------------- posts
 
 
-def open_posts(posts: list[ServicePost], held: set[int]) -> InlineKeyboardMarkup:
+def open_posts(posts: Page[ServicePost], held: set[int]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for post in posts:
+    for post in posts.items:
         if post.id not in held:
             builder.button(text=_("Claim: {post}").format(post=_short(post.name)),
-                           callback_data=PostCallback(action=PostAction.CLAIM, item_id=post.id))
+                           callback_data=PostCallback(action=PostAction.CLAIM, item_id=post.id,
+                                                      page=posts.number))
     builder.adjust(1)
+    if buttons := pager(CommunityList.POSTS, posts):
+        builder.row(*buttons)
     builder.row(_action(CommunityAction.MY_POSTS, _("🧭 My posts")))
     builder.row(back_button())
     return builder.as_markup()
@@ -137,8 +151,10 @@ def _activity(action: ActivityAction, activity_id: int, text: str) -> InlineKeyb
     )
 
 
-def activity_list(activities: list[Activity]) -> InlineKeyboardMarkup:
+def activity_list(activities: list[Activity], kind: CommunityList, page: Page) -> InlineKeyboardMarkup:
     rows = [[_activity(ActivityAction.VIEW, a.id, _short(a.title))] for a in activities]
+    if buttons := pager(kind, page):
+        rows.append(buttons)
     rows.append([back_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -177,8 +193,10 @@ def _team(action: TeamAction, team_id: int, text: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=TeamCallback(action=action, team_id=team_id).pack())
 
 
-def team_list(teams: list[Team]) -> InlineKeyboardMarkup:
-    rows = [[_team(TeamAction.VIEW, team.id, _short(team.name))] for team in teams]
+def team_list(teams: Page[Team]) -> InlineKeyboardMarkup:
+    rows = [[_team(TeamAction.VIEW, team.id, _short(team.name))] for team in teams.items]
+    if buttons := pager(CommunityList.TEAMS, teams):
+        rows.append(buttons)
     rows.append([back_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -217,15 +235,17 @@ def leader_requests(team: Team, gettext: Gettext) -> InlineKeyboardMarkup:
 
 
 
-def team_activities(team: Team, activities: list[Activity]) -> InlineKeyboardMarkup:
-    rows = [[_activity(ActivityAction.ROSTER, a.id, _short(a.title))] for a in activities]
+def team_activities(team: Team, activities: Page[Activity]) -> InlineKeyboardMarkup:
+    rows = [[_activity(ActivityAction.ROSTER, a.id, _short(a.title))] for a in activities.items]
+    if buttons := pager(CommunityList.TEAM_ACTIVITIES, activities, team.id):
+        rows.append(buttons)
     rows.append([_team(TeamAction.VIEW, team.id, _("⬅️ The team"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def roster(activity: Activity, signups: list[SignUp]) -> InlineKeyboardMarkup:
+def roster(activity: Activity, signups: Page[SignUp]) -> InlineKeyboardMarkup:
     rows = []
-    for number, signup in enumerate(signups, start=1):
+    for number, signup in enumerate(signups.items, start=signups.first_position):
         rows.append([
             InlineKeyboardButton(text=label.format(number=number), callback_data=AttendanceMark(
                 signup_id=signup.id, outcome=outcome).pack())
@@ -235,6 +255,8 @@ def roster(activity: Activity, signups: list[SignUp]) -> InlineKeyboardMarkup:
                 (SignUpStatus.NO_SHOW, _("{number} ❌ did not come")),
             )
         ])
+    if buttons := pager(CommunityList.ROSTER, signups, activity.id):
+        rows.append(buttons)
     rows.append([_activity(ActivityAction.ROSTER, activity.id, _("🔄 Refresh"))])
     if activity.team_id is not None:
         rows.append([_team(TeamAction.ACTIVITIES, activity.team_id, _("📋 The team's activities"))])

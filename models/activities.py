@@ -314,18 +314,19 @@ async def signed_up_members(activity: Activity) -> list[Member]:
 
 
 async def upcoming_for(
-    member: Member, *, now: datetime | None = None, limit: int = 10,
+    member: Member, *, now: datetime | None = None, limit: int | None = 10,
 ) -> list[Activity]:
-    """Scheduled activities the member may sign up for, soonest first."""
+    """Scheduled activities the member may sign up for, soonest first (all with ``limit=None``)."""
     team_ids = await TeamMembership.filter(
         member_id=member.id, status=MembershipStatus.ACTIVE
     ).values_list("team_id", flat=True)
     reachable = Q(open_to_community=True, community_id__in=list(await member_communities(member)))
     if team_ids:
         reachable |= Q(team_id__in=list(team_ids))
-    return await Activity.filter(
+    activities = Activity.filter(
         reachable, status=ActivityStatus.SCHEDULED, starts_at__gt=now or datetime.now(UTC)
-    ).order_by("starts_at", "id").limit(limit)
+    ).order_by("starts_at", "id")
+    return await (activities if limit is None else activities.limit(limit))
 
 
 async def signups_of(member: Member, *, now: datetime | None = None) -> list[SignUp]:

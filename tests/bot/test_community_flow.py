@@ -85,7 +85,7 @@ async def test_report_to_the_community_and_be_confirmed(harness, org):
             registration.status) == (org.nanyuan.id, "全科医生", ["health"], RegistrationStatus.PENDING)
     status = await screen(harness, 9101)
     assert "社区确认您的报到后" in status["text"]
-    assert not any("报到" in b for b in buttons(status))
+    assert not any("到居住社区报到" in b for b in buttons(status))
 
     scope = await factories.scope_of(org.nanyuan)
     await registration_confirmed(await confirm_registration(registration, scope))

@@ -59,3 +59,98 @@ async def test_no_withdraw_without_a_report(harness, org):
     assert "按钮" in (await forge(harness, 9821, "c:wy"))["text"]
     assert not await Registration.exists()
     assert retired.id
+
+
+# --------------------------------------------------------------------------- paged lists
+
+
+def later(**delta):
+    from datetime import UTC, datetime, timedelta
+
+    return datetime.now(UTC) + timedelta(**delta)
+
+
+async def test_posts_are_paged_and_a_stale_page_shows_the_nearest(harness, org):
+    member, scope = await confirmed(harness, org, 9831, "孙一")
+    for number in range(1, 11):
+        await create_post(scope, org.nanyuan, name=f"岗位{number:02d}")
+    await open_community(harness, 9831)
+    await tap(harness, 9831, "服务岗位")
+    first = await screen(harness, 9831)
+    claims = [b for b in buttons(first) if b.startswith("认领")]
+    assert len(claims) == 8 and "下一页 ▶️" in buttons(first) and "第 1 页，共 2 页" in first["text"]
+    await tap(harness, 9831, "下一页")
+    second = await screen(harness, 9831)
+    assert [b for b in buttons(second) if b.startswith("认领")] == ["认领：岗位09", "认领：岗位10"]
+    assert "◀️ 上一页" in buttons(second) and "第 2 页，共 2 页" in second["text"]
+    await tap(harness, 9831, "认领：岗位10")  # the list stays on its page
+    after = await screen(harness, 9831)
+    assert "岗位10 ✅" in after["text"] and "第 2 页" in after["text"]
+    assert await PostClaim.filter(member_id=member.id).count() == 1
+
+    # A stale page (the list shrank, or a forged number) shows the nearest page that exists.
+    await forge(harness, 9831, "cq:p:0:0")
+    assert "第 1 页，共 2 页" in (await screen(harness, 9831))["text"]
+    await forge(harness, 9831, "cq:p:7:0")
+    assert "第 2 页，共 2 页" in (await screen(harness, 9831))["text"]
+    await forge(harness, 9831, "cq:p:-3:0")
+    assert "第 1 页，共 2 页" in (await screen(harness, 9831))["text"]
+    assert "按钮" in (await forge(harness, 9831, "cq:p:x:0"))["text"]  # not a page number at all
+
+
+async def test_upcoming_activities_and_teams_are_paged(harness, org):
+    scope = await factories.scope_of(org.nanyuan)
+    await in_service(harness, org, 9841, "孙二")
+    for number in range(1, 10):
+        await factories.activity(scope, org.nanyuan, starts_at=later(days=number), title=f"活动{number}")
+        await factories.team(org.nanyuan, scope, name=f"服务队{number}")
+    await open_community(harness, 9841)
+    await tap(harness, 9841, "近期活动")
+    first = await screen(harness, 9841)
+    assert "活动1" in first["text"] and "活动9" not in first["text"] and "下一页 ▶️" in buttons(first)
+    await tap(harness, 9841, "下一页")
+    second = await screen(harness, 9841)
+    assert "活动9" in second["text"] and "活动1\n" not in second["text"] and "活动9" in buttons(second)
+    await tap(harness, 9841, "活动9")
+    assert "活动9" in (await screen(harness, 9841))["text"]
+
+    await open_community(harness, 9841)
+    await tap(harness, 9841, "志愿服务队")
+    teams = buttons(await screen(harness, 9841))
+    assert len([b for b in teams if b.startswith("服务队")]) == 8
+    await tap(harness, 9841, "下一页")
+    assert "服务队9" in buttons(await screen(harness, 9841))
+    await forge(harness, 9841, "cq:t:0:0")
+    assert "服务队9" not in buttons(await screen(harness, 9841))
+    await forge(harness, 9841, "cq:t:99:0")
+    assert "服务队9" in buttons(await screen(harness, 9841))
+
+
+async def test_the_roster_is_paged_for_the_leader_only(harness, org):
+    from models.signups import sign_up
+
+    scope = await factories.scope_of(org.nanyuan)
+    leader = await in_service(harness, org, 9851, "队长孙")
+    volunteer = await in_service(harness, org, 9852, "队员孙")
+    team = await factories.team(org.nanyuan, scope, leader=leader)
+    activity = await factories.activity(scope, org.nanyuan, team=team, starts_at=later(days=1),
+                                        capacity=None, title="大扫除")
+    for number in range(1, 13):
+        member = await factories.member(org.nanyuan_1, f"志愿者{number:02d}")
+        await factories.team_member(team, member, scope)
+        await sign_up(activity, member)
+    await open_community(harness, 9851)
+    await tap(harness, 9851, "志愿服务队")
+    await tap(harness, 9851, "义诊服务队")
+    await tap(harness, 9851, "服务队活动")
+    await tap(harness, 9851, "大扫除")
+    first = await screen(harness, 9851)
+    assert "10. 志愿者10" in first["text"] and "志愿者11" not in first["text"]
+    await tap(harness, 9851, "下一页")
+    second = await screen(harness, 9851)
+    assert "11. 志愿者11" in second["text"] and "12 ✅" in " ".join(buttons(second))
+    # A member who does not lead the team cannot page through its roster.
+    await open_community(harness, 9852)
+    assert "按钮" in (await forge(harness, 9852, f"cq:r:1:{activity.id}"))["text"]
+    assert "按钮" in (await forge(harness, 9852, f"cq:ta:0:{team.id}"))["text"]
+    assert volunteer.id

@@ -10,6 +10,7 @@ from bot.callbacks import (
     ActivityCallback,
     AttendanceMark,
     CommunityCallback,
+    CommunityPage,
     JoinDecision,
     MenuAction,
     MenuCallback,
@@ -25,6 +26,7 @@ COMMUNITY_BUTTONS = or_f(
     MenuCallback.filter(F.action == MenuAction.COMMUNITY), CommunityCallback.filter(),
     RegCommunityChoice.filter(), ServiceKindToggle.filter(), PostCallback.filter(),
     ActivityCallback.filter(), TeamCallback.filter(), JoinDecision.filter(), AttendanceMark.filter(),
+    CommunityPage.filter(),
 )
 
 

@@ -21,11 +21,14 @@ from bot.callbacks import (
     AttendanceMark,
     CommunityAction,
     CommunityCallback,
+    CommunityList,
+    CommunityPage,
     TeamAction,
     TeamCallback,
 )
 from bot.community_texts import activity_summary
 from bot.handlers.common import expect_text, show, stale_button
+from bot.paging import page_of, page_of_query
 from bot.states import CommunityInput
 from bot.texts import refusal_text
 from bot.wish_keyboards import cancel_only
@@ -74,26 +77,37 @@ async def show_activity(query: CallbackQuery, activity: Activity, member: Member
     await show(query, "\n".join(lines), kb.activity_view(activity, signup, organiser=organiser))
 
 
+async def show_upcoming(query: CallbackQuery, member: Member, page: int) -> None:
+    activities = page_of(await upcoming_for(member, limit=None), page)
+    lines = [_("📅 <b>Upcoming activities</b>")]
+    if not activities.items:
+        lines += ["", _("There are no upcoming activities for you right now.")]
+    lines += ["\n" + activity_summary(activity, _) for activity in activities.items]
+    lines += activities.footer()
+    await show(query, "\n".join(lines), kb.activity_list(activities.items, CommunityList.UPCOMING, activities))
+
+
 async def upcoming(query: CallbackQuery, state: FSMContext, member: Member) -> None:
     await state.clear()
-    activities = await upcoming_for(member)
-    lines = [_("📅 <b>Upcoming activities</b>")]
-    if not activities:
-        lines += ["", _("There are no upcoming activities for you right now.")]
-    lines += ["\n" + activity_summary(activity, _) for activity in activities]
-    await show(query, "\n".join(lines), kb.activity_list(activities))
+    await show_upcoming(query, member, 0)
     await query.answer()
+
+
+async def show_my_signups(query: CallbackQuery, member: Member, page: int) -> None:
+    signups = page_of(await signups_of(member), page)
+    lines = [_("🗓 <b>My sign-ups</b>")]
+    if not signups.items:
+        lines += ["", _("You have not signed up for any activity.")]
+    for signup in signups.items:
+        lines += ["", activity_summary(signup.activity, _), await status_line(signup)]
+    lines += signups.footer()
+    await show(query, "\n".join(lines), kb.activity_list(
+        [signup.activity for signup in signups.items], CommunityList.MY_SIGNUPS, signups))
 
 
 async def my_signups(query: CallbackQuery, state: FSMContext, member: Member) -> None:
     await state.clear()
-    signups = await signups_of(member)
-    lines = [_("🗓 <b>My sign-ups</b>")]
-    if not signups:
-        lines += ["", _("You have not signed up for any activity.")]
-    for signup in signups:
-        lines += ["", activity_summary(signup.activity, _), await status_line(signup)]
-    await show(query, "\n".join(lines), kb.activity_list([signup.activity for signup in signups]))
+    await show_my_signups(query, member, 0)
     await query.answer()
 
 
@@ -222,23 +236,28 @@ async def code_written(message: Message, state: FSMContext, member: Member) -> N
 # --------------------------------------------------------------------------- the leader's side
 
 RECENT = timedelta(days=2)  # a leader records attendance of activities up to this long ago
-TEAM_ACTIVITIES_SHOWN = 10
+ROSTER_PAGE_SIZE = 10
 
 
-async def team_activities(query: CallbackQuery, callback_data: TeamCallback, member: Member) -> None:
-    team = await Team.get_or_none(id=callback_data.team_id)
+async def show_team_activities(query: CallbackQuery, team_id: int, member: Member, page: int) -> None:
+    team = await Team.get_or_none(id=team_id)
     if team is None or not await is_leader(team.id, member):
         await stale_button(query)
         return
-    activities = await Activity.filter(
+    activities = await page_of_query(Activity.filter(
         team_id=team.id, status=ActivityStatus.SCHEDULED, ends_at__gt=datetime.now(UTC) - RECENT,
-    ).order_by("starts_at", "id").limit(TEAM_ACTIVITIES_SHOWN)
+    ).order_by("starts_at", "id"), page)
     lines = [_("📋 <b>The team's activities</b> · {team}").format(team=escape(team.name))]
-    if not activities:
+    if not activities.items:
         lines += ["", _("The team has no recent or coming activity.")]
-    lines += ["\n" + activity_summary(activity, _) for activity in activities]
+    lines += ["\n" + activity_summary(activity, _) for activity in activities.items]
+    lines += activities.footer()
     await show(query, "\n".join(lines), kb.team_activities(team, activities))
     await query.answer()
+
+
+async def team_activities(query: CallbackQuery, callback_data: TeamCallback, member: Member) -> None:
+    await show_team_activities(query, callback_data.team_id, member, 0)
 
 
 async def led_activity(activity_id: int, member: Member) -> Activity | None:
@@ -248,13 +267,19 @@ async def led_activity(activity_id: int, member: Member) -> Activity | None:
     return activity
 
 
-async def show_roster(query: CallbackQuery, activity: Activity) -> None:
-    signups = await roster(activity)
+async def show_roster(query: CallbackQuery, activity: Activity, page: int = 0, *,
+                      showing: SignUp | None = None) -> None:
+    """One page of the sign-ups (the page holding ``showing`` if given)."""
+    everyone = await roster(activity)
+    if showing is not None:
+        page = next((i for i, s in enumerate(everyone) if s.id == showing.id), 0) // ROSTER_PAGE_SIZE
+    signups = page_of(everyone, page, ROSTER_PAGE_SIZE)
     lines = [activity_summary(activity, _), "", _("📋 <b>Sign-ups</b>")]
-    if not signups:
+    if not signups.items:
         lines.append(_("Nobody has signed up yet."))
-    for number, signup in enumerate(signups, start=1):
+    for number, signup in enumerate(signups.items, start=signups.first_position):
         lines.append(f"{number}. {escape(signup.member.name)} · {_(SIGN_UP_STATUS_LABELS[signup.status])}")
+    lines += signups.footer()
     await show(query, "\n".join(lines), kb.roster(activity, signups))
 
 
@@ -275,13 +300,37 @@ async def mark(query: CallbackQuery, callback_data: AttendanceMark, member: Memb
         return
     # Too early, cancelled activity, a final status: the error handler says so.
     await mark_attendance(signup, callback_data.outcome, Actor(member=member))
-    await show_roster(query, activity)
+    await show_roster(query, activity, showing=signup)
     await query.answer(_("Recorded."))
+
+
+async def paged(query: CallbackQuery, callback_data: CommunityPage, member: Member) -> None:
+    """◀ / ▶ in an activity list; a page that no longer exists shows the nearest one."""
+    kind, page = callback_data.kind, callback_data.page
+    if kind == CommunityList.UPCOMING:
+        await show_upcoming(query, member, page)
+    elif kind == CommunityList.MY_SIGNUPS:
+        await show_my_signups(query, member, page)
+    elif kind == CommunityList.TEAM_ACTIVITIES:
+        await show_team_activities(query, callback_data.item, member, page)
+        return
+    else:  # the roster
+        activity = await led_activity(callback_data.item, member)
+        if activity is None:
+            await stale_button(query)
+            return
+        await show_roster(query, activity, page)
+    await query.answer()
+
+
+ACTIVITY_LISTS = (CommunityList.UPCOMING, CommunityList.MY_SIGNUPS, CommunityList.TEAM_ACTIVITIES,
+                  CommunityList.ROSTER)
 
 
 def create_router() -> Router:
     """Members only: the parent router filters."""
     router = Router(name=__name__)
+    router.callback_query.register(paged, CommunityPage.filter(F.kind.in_(ACTIVITY_LISTS)))
     action = ActivityCallback.filter
     router.callback_query.register(upcoming, CommunityCallback.filter(F.action == CommunityAction.UPCOMING))
     router.callback_query.register(my_signups, CommunityCallback.filter(F.action == CommunityAction.MY_SIGNUPS))

@@ -11,8 +11,16 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import community_keyboards as kb
-from bot.callbacks import CommunityAction, CommunityCallback, PostAction, PostCallback
+from bot.callbacks import (
+    CommunityAction,
+    CommunityCallback,
+    CommunityList,
+    CommunityPage,
+    PostAction,
+    PostCallback,
+)
 from bot.handlers.common import expect_text, show, stale_button
+from bot.paging import page_of
 from bot.states import CommunityInput
 from bot.texts import excerpt
 from bot.wish_keyboards import cancel_only
@@ -29,7 +37,6 @@ from models.posts import (
 )
 from models.registration import RegistrationStatus, current_registration
 
-POSTS_SHOWN = 20
 
 
 def _seats(post: ServicePost) -> str:
@@ -38,22 +45,23 @@ def _seats(post: ServicePost) -> str:
     return _("{taken}/{capacity} members").format(taken=post.taken, capacity=post.capacity)
 
 
-async def show_posts(query: CallbackQuery, member: Member) -> None:
+async def show_posts(query: CallbackQuery, member: Member, page: int = 0) -> None:
     registration = await current_registration(member)
     if registration is None or registration.status != RegistrationStatus.CONFIRMED:
         await show(query, _("Service posts are for members whose report the community has confirmed."),
                    kb.back_only())
         return
-    posts = (await open_posts(registration.community))[:POSTS_SHOWN]
+    posts = page_of(await open_posts(registration.community), page)
     held = {claim.post_id for claim in await posts_held_by(member)}
     lines = [_("📌 <b>Service posts</b> · {community}").format(community=escape(registration.community.name))]
-    if not posts:
+    if not posts.items:
         lines += ["", _("There are no open posts right now.")]
-    for post in posts:
+    for post in posts.items:
         mark = " ✅" if post.id in held else ""
         lines += ["", f"<b>{escape(post.name)}</b>{mark} · {_seats(post)}"]
         if post.description:
             lines.append(excerpt(post.description, 200))
+    lines += posts.footer()
     await show(query, "\n".join(lines), kb.open_posts(posts, held))
 
 
@@ -70,7 +78,7 @@ async def claim(query: CallbackQuery, callback_data: PostCallback, member: Membe
         await stale_button(query)
         return
     await claim_post(post, member)  # refusals (closed, full, held, not confirmed) reach the error handler
-    await show_posts(query, member)
+    await show_posts(query, member, callback_data.page)
     await query.answer(_("You now hold the post “{post}”. Thank you!").format(post=post.name))
 
 
@@ -116,9 +124,15 @@ async def leave_reason_written(message: Message, state: FSMContext, member: Memb
         post=escape(claim.post.name)), reply_markup=kb.back_only())
 
 
+async def posts_paged(query: CallbackQuery, callback_data: CommunityPage, member: Member) -> None:
+    await show_posts(query, member, callback_data.page)  # a page gone meanwhile: the nearest one
+    await query.answer()
+
+
 def create_router() -> Router:
     """Members only: the parent router filters."""
     router = Router(name=__name__)
+    router.callback_query.register(posts_paged, CommunityPage.filter(F.kind == CommunityList.POSTS))
     router.callback_query.register(posts_screen, CommunityCallback.filter(F.action == CommunityAction.POSTS))
     router.callback_query.register(
         my_posts_screen, CommunityCallback.filter(F.action == CommunityAction.MY_POSTS))

@@ -16,6 +16,8 @@ from bot import community_keyboards as kb
 from bot.callbacks import (
     CommunityAction,
     CommunityCallback,
+    CommunityList,
+    CommunityPage,
     MenuAction,
     MenuCallback,
     RegCommunityChoice,
@@ -23,6 +25,7 @@ from bot.callbacks import (
 )
 from bot.community_texts import kinds_text, registration_text
 from bot.handlers.common import expect_button, expect_text, show, stale_button
+from bot.paging import page_of
 from bot.states import CommunityForm
 from models.audit import Actor
 from models.members import Member
@@ -38,7 +41,6 @@ from models.registration import (
     withdraw_registration,
 )
 
-COMMUNITIES_SHOWN = 20
 
 
 async def home_text(member: Member) -> tuple[str, InlineKeyboardMarkup]:
@@ -66,12 +68,23 @@ async def start_report(query: CallbackQuery, state: FSMContext, member: Member) 
     if await current_registration(member) is not None or member.member_type not in REPORTING_TYPES:
         await stale_button(query)
         return
-    communities = await OrgUnit.filter(kind=OrgKind.COMMUNITY).order_by("name", "id").limit(COMMUNITIES_SHOWN)
-    # The residence community first: it is the one to report to.
-    communities.sort(key=lambda unit: unit.id != member.residence_community_id)
     await state.set_state(CommunityForm.community)
     await state.set_data({"kinds": []})
-    await show(query, _("🏠 Which community do you live in? Choose it:"), kb.community_choice(communities))
+    await show_communities(query, member, 0)
+    await query.answer()
+
+
+async def show_communities(query: CallbackQuery, member: Member, page: int) -> None:
+    communities = await OrgUnit.filter(kind=OrgKind.COMMUNITY).order_by("name", "id")
+    # The residence community first: it is the one to report to.
+    communities.sort(key=lambda unit: unit.id != member.residence_community_id)
+    choice = page_of(communities, page)
+    text = "\n".join([_("🏠 Which community do you live in? Choose it:"), *choice.footer()])
+    await show(query, text, kb.community_choice(choice))
+
+
+async def communities_paged(query: CallbackQuery, callback_data: CommunityPage, member: Member) -> None:
+    await show_communities(query, member, callback_data.page)  # a page gone meanwhile: the nearest one
     await query.answer()
 
 
@@ -189,6 +202,8 @@ def create_router() -> Router:
     router.callback_query.register(
         withdraw, CommunityCallback.filter(F.action == CommunityAction.WITHDRAW_CONFIRMED))
     router.callback_query.register(community_chosen, CommunityForm.community, RegCommunityChoice.filter())
+    router.callback_query.register(communities_paged, CommunityForm.community,
+                                   CommunityPage.filter(F.kind == CommunityList.COMMUNITIES))
     router.callback_query.register(
         skills_skipped, CommunityForm.skills, CommunityCallback.filter(F.action == CommunityAction.SKIP_SKILLS))
     router.callback_query.register(kind_toggled, CommunityForm.kinds, ServiceKindToggle.filter())

@@ -13,8 +13,17 @@ from tortoise.transactions import in_transaction
 
 from bot import community_keyboards as kb
 from bot import notify_community
-from bot.callbacks import CommunityAction, CommunityCallback, JoinDecision, TeamAction, TeamCallback
+from bot.callbacks import (
+    CommunityAction,
+    CommunityCallback,
+    CommunityList,
+    CommunityPage,
+    JoinDecision,
+    TeamAction,
+    TeamCallback,
+)
 from bot.handlers.common import show, stale_button
+from bot.paging import page_of_query
 from models.audit import Actor
 from models.members import Member
 from models.registration import member_communities
@@ -31,7 +40,6 @@ from models.teams import (
     team_members,
 )
 
-TEAMS_SHOWN = 20
 
 
 async def open_membership(team_id: int, member: Member) -> TeamMembership | None:
@@ -39,14 +47,24 @@ async def open_membership(team_id: int, member: Member) -> TeamMembership | None
     return await TeamMembership.get_or_none(active_key=f"{team_id}:{member.id}")
 
 
-async def teams_screen(query: CallbackQuery, state: FSMContext, member: Member) -> None:
-    await state.clear()
-    teams = await Team.filter(community_id__in=list(await member_communities(member))).limit(TEAMS_SHOWN)
+async def show_teams(query: CallbackQuery, member: Member, page: int) -> None:
+    teams = await page_of_query(
+        Team.filter(community_id__in=list(await member_communities(member))).order_by("name", "id"), page)
     lines = [_("👥 <b>Volunteer teams</b>")]
-    if not teams:
+    if not teams.items:
         lines += ["", _("Your community has no volunteer team yet.")]
+    lines += teams.footer()
     await show(query, "\n".join(lines), kb.team_list(teams))
     await query.answer()
+
+
+async def teams_screen(query: CallbackQuery, state: FSMContext, member: Member) -> None:
+    await state.clear()
+    await show_teams(query, member, 0)
+
+
+async def teams_paged(query: CallbackQuery, callback_data: CommunityPage, member: Member) -> None:
+    await show_teams(query, member, callback_data.page)  # a page gone meanwhile: the nearest one
 
 
 async def reachable_team(query: CallbackQuery, team_id: int, member: Member) -> Team | None:
@@ -125,6 +143,7 @@ def create_router() -> Router:
     """Members only: the parent router filters."""
     router = Router(name=__name__)
     router.callback_query.register(teams_screen, CommunityCallback.filter(F.action == CommunityAction.TEAMS))
+    router.callback_query.register(teams_paged, CommunityPage.filter(F.kind == CommunityList.TEAMS))
     router.callback_query.register(team_action, TeamCallback.filter(F.action != TeamAction.ACTIVITIES))
     router.callback_query.register(decide, JoinDecision.filter())
     return router
