@@ -204,7 +204,8 @@ def team_list(teams: Page[Team]) -> InlineKeyboardMarkup:
 def team_view(team: Team, membership: TeamMembership | None, leader: bool) -> InlineKeyboardMarkup:
     rows = []
     if membership is None:
-        rows.append([_team(TeamAction.JOIN, team.id, _("🙋 Ask to join"))])
+        if team.is_open:
+            rows.append([_team(TeamAction.JOIN, team.id, _("🙋 Ask to join"))])
     else:
         rows.append([_team(TeamAction.LEAVE, team.id, _("🚪 Leave the team"))])
     if leader:

@@ -77,6 +77,7 @@ class Team(Model):
     description = fields.CharField(max_length=DESCRIPTION_MAX, default="")
     reminder_offsets = fields.CharField(max_length=64, default=DEFAULT_REMINDER_OFFSETS)
     group_chat_id = fields.BigIntField(null=True, unique=True)  # the team's Telegram group
+    is_open = fields.BooleanField(default=True, db_default=True)  # takes requests to join
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -215,19 +216,24 @@ async def create_team(
 
 async def update_team(
     team: Team, actor: audit.Actor, *, name: str, description: str = "",
-    reminder_offsets: str = DEFAULT_REMINDER_OFFSETS, scope: Scope | None = None,
+    reminder_offsets: str = DEFAULT_REMINDER_OFFSETS, is_open: bool | None = None,
+    scope: Scope | None = None,
 ) -> Team:
+    """Change the team; ``is_open`` None keeps whether it takes requests to join."""
     await require_organiser(team.id, team.community_id, actor, scope)
     changes = {
         "name": await _clean_name(team.community_id, name, team.id),
         "description": clean_optional_text(description, DESCRIPTION_MAX, "description"),
         "reminder_offsets": clean_offsets(reminder_offsets),
     }
-    before = {"name": team.name, "reminder_offsets": team.reminder_offsets}
+    if is_open is not None:
+        changes["is_open"] = bool(is_open)
+    before = {"name": team.name, "reminder_offsets": team.reminder_offsets, "is_open": team.is_open}
     team.update_from_dict(changes)
     await team.save(update_fields=list(changes))
     await audit.record(actor, "team.update", team, org_id=team.community_id, before=before,
-                       after={"name": team.name, "reminder_offsets": team.reminder_offsets})
+                       after={"name": team.name, "reminder_offsets": team.reminder_offsets,
+                              "is_open": team.is_open})
     return team
 
 
@@ -237,6 +243,8 @@ async def update_team(
 async def request_to_join(team: Team, member: Member) -> TeamMembership:
     if team.community_id not in await member_communities(member):
         raise PermissionDenied(N_("This team belongs to another community."))
+    if not await Team.filter(id=team.id, is_open=True).exists():
+        raise DomainError(N_("This team is not taking new members right now."))
     try:
         async with in_transaction():
             membership = await TeamMembership.create(

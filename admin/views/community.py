@@ -665,6 +665,7 @@ TEAM_LIST = ListSpec(
         Column("community", LABEL["community"], lambda t: t.community.name,
                sort=("community__name",)),
         Column("description", LABEL["description"], lambda t: t.description),
+        Column("is_open", LABEL["is_open"], lambda t: t.is_open, sort=("is_open",)),
         Column("created", LABEL["created_at"], lambda t: t.created_at, sort=("created_at",)),
     ),
     default_sort="name",
@@ -743,7 +744,7 @@ async def team_detail(request: web.Request) -> web.StreamResponse:
     return await _team_page(request, team)
 
 
-TEAM_EDIT_FIELDS = ("name", "description", "reminder_offsets")
+TEAM_EDIT_FIELDS = ("name", "description", "reminder_offsets", "is_open")
 
 
 async def _writable_team(request: web.Request):
@@ -756,6 +757,7 @@ async def edit_team_form(request: web.Request) -> web.StreamResponse:
     team = await _writable_team(request)
     return render(request, "community/team_edit.html", {"team": team, "form": FormState(values={
         "name": team.name, "description": team.description, "reminder_offsets": team.reminder_offsets,
+        "is_open": "yes" if team.is_open else "no",
     })})
 
 
@@ -763,9 +765,12 @@ async def edit_team_view(request: web.Request) -> web.StreamResponse:
     team = await _writable_team(request)
     values = form_values(await request.post(), TEAM_EDIT_FIELDS)
     try:
+        if values["is_open"] not in ("yes", "no"):
+            raise ValidationError(N_("Choose yes or no."), field="is_open")
         await update_team(team, current_actor(request), name=values["name"],
                           description=values["description"],
-                          reminder_offsets=values["reminder_offsets"], scope=current_scope(request))
+                          reminder_offsets=values["reminder_offsets"],
+                          is_open=values["is_open"] == "yes", scope=current_scope(request))
     except (ValidationError, DomainError) as error:
         await team.refresh_from_db()
         return render(request, "community/team_edit.html", {

@@ -13,4 +13,9 @@ class Migration(migrations.Migration):
             name='weeks_ahead',
             field=fields.SmallIntField(default=4, db_default=4),
         ),
+        ops.AddField(
+            model_name='Team',
+            name='is_open',
+            field=fields.BooleanField(default=True, db_default=True),
+        ),
     ]

@@ -3,9 +3,12 @@ and scoping (another community's post or team is not found; read-only staff may 
 
 from __future__ import annotations
 
+import pytest
+
 from models.audit import AuditEntry
+from models.errors import DomainError
 from models.posts import ServicePost, claim_post, create_post
-from models.teams import Team, TeamMembership, TeamRole
+from models.teams import Team, TeamMembership, TeamRole, request_to_join
 from tests import factories
 from tests.admin.conftest import post_form
 from tests.admin.test_community import field_error
@@ -85,17 +88,27 @@ async def test_edit_a_team_and_its_leaders(as_user, org):
     client = await as_user("nanyuan")
     edit = f"/community/teams/{team.id}/edit"
     assert 'value="义诊服务队"' in await (await client.get(edit)).text()
+    base = {"name": "义诊队", "reminder_offsets": "24h", "is_open": "yes"}
     for field, bad in (("name", {"name": "助老服务队"}), ("name", {"name": " "}),
                        ("reminder_offsets", {"reminder_offsets": "明天"}),
                        ("reminder_offsets", {"reminder_offsets": "1m"})):
-        response = await post_form(client, edit, edit, {"name": "义诊队", "reminder_offsets": "24h", **bad})
+        response = await post_form(client, edit, edit, {**base, **bad})
         assert response.status == 422, bad
         assert field_error(await response.text(), field), bad
+    response = await post_form(client, edit, edit, {"name": "义诊队", "reminder_offsets": "24h",
+                                                    "is_open": "perhaps"})
+    assert response.status == 422 and field_error(await response.text(), "is_open")
     response = await post_form(client, edit, edit, {"name": "健康义诊队", "description": "每周四",
-                                                    "reminder_offsets": "2h, 1d"})
+                                                    "reminder_offsets": "2h, 1d", "is_open": "no"})
     assert response.status == 303
     team = await Team.get(id=team.id)
-    assert (team.name, team.description, team.reminder_offsets) == ("健康义诊队", "每周四", "24h,2h")
+    assert (team.name, team.description, team.reminder_offsets, team.is_open) == (
+        "健康义诊队", "每周四", "24h,2h", False)
+    # A closed team takes no requests to join.
+    joiner = await factories.member(org.nanyuan_1, "想加入", residence_community=org.nanyuan.id)
+    with pytest.raises(DomainError):
+        await request_to_join(team, joiner)
+    assert not await TeamMembership.filter(member_id=joiner.id).exists()
     assert await AuditEntry.filter(action="team.update").exists()
 
     page = f"/community/teams/{team.id}"

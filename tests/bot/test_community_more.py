@@ -154,3 +154,19 @@ async def test_the_roster_is_paged_for_the_leader_only(harness, org):
     assert "按钮" in (await forge(harness, 9852, f"cq:r:1:{activity.id}"))["text"]
     assert "按钮" in (await forge(harness, 9852, f"cq:ta:0:{team.id}"))["text"]
     assert volunteer.id
+
+
+async def test_a_closed_team_shows_no_join_button_and_refuses_a_forged_one(harness, org):
+    from models.teams import Team, TeamMembership
+
+    scope = await factories.scope_of(org.nanyuan)
+    member = await in_service(harness, org, 9861, "周闭")
+    team = await factories.team(org.nanyuan, scope)
+    await Team.filter(id=team.id).update(is_open=False)
+    await open_community(harness, 9861)
+    await tap(harness, 9861, "志愿服务队")
+    await tap(harness, 9861, "义诊服务队")
+    view = await screen(harness, 9861)
+    assert "暂不接受" in view["text"] and not any("申请加入" in b for b in buttons(view))
+    assert "暂不接受" in (await forge(harness, 9861, f"ct:j:{team.id}"))["text"]
+    assert not await TeamMembership.filter(member_id=member.id).exists()

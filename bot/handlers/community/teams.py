@@ -82,6 +82,8 @@ async def show_team(query: CallbackQuery, team: Team, member: Member) -> None:
     if team.description:
         lines.append(escape(team.description))
     lines.append(_("Members: {count}").format(count=len(members)))
+    if not team.is_open and membership is None:
+        lines.append(_("The team is not taking new members right now."))
     if membership is not None:
         lines.append(_("You: {status}").format(status=_(MEMBERSHIP_STATUS_LABELS[membership.status])))
     await show(query, "\n".join(lines), kb.team_view(team, membership, await is_leader(team.id, member)))
