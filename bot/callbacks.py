@@ -244,6 +244,8 @@ class TeamAction(StrEnum):
     LEAVE = "l"
     REQUESTS = "r"
     ACTIVITIES = "a"  # a leader's list of the team's recent and coming activities
+    NOTICE = "n"  # a leader starts writing a notice to the team
+    NOTICE_SEND = "ns"  # "Send" under the notice's preview
 
 
 class TeamCallback(CallbackData, prefix="ct"):

@@ -211,6 +211,7 @@ def team_view(team: Team, membership: TeamMembership | None, leader: bool) -> In
     if leader:
         rows.append([_team(TeamAction.REQUESTS, team.id, _("📥 Join requests"))])
         rows.append([_team(TeamAction.ACTIVITIES, team.id, _("📋 The team's activities"))])
+        rows.append([_team(TeamAction.NOTICE, team.id, _("📢 Notice to the team"))])
     rows.append([_action(CommunityAction.TEAMS, _("👥 Volunteer teams"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -227,6 +228,16 @@ def join_requests(team: Team, requests: list[TeamMembership]) -> InlineKeyboardM
         ])
     rows.append([_team(TeamAction.VIEW, team.id, _("⬅️ The team"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def notice_preview(team: Team) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [_team(TeamAction.NOTICE_SEND, team.id, _("📨 Send"))], [cancel_button()],
+    ])
+
+
+def after_notice(team: Team) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_team(TeamAction.VIEW, team.id, _("⬅️ The team"))]])
 
 
 def leader_requests(team: Team, gettext: Gettext) -> InlineKeyboardMarkup:

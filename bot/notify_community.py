@@ -8,6 +8,8 @@ waiting member a seat, and :func:`join_requested` when a member asks to join a t
 The scheduler calls :func:`send_activity_reminders` (every few minutes) and
 :func:`generate_and_announce` (the occurrences of recurring activities).
 
+A team leader's notice (written in the bot) goes out with :func:`team_notice`.
+
 The panel calls :func:`activity_created`, :func:`activity_rescheduled` and
 :func:`activity_cancelled`. Members holding a place (signed up or waiting) are told of a
 change or a cancellation; when the activity's team has a linked Telegram group, new
@@ -19,6 +21,7 @@ button pressed in a group would answer with the presser's own data in the group)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
 
@@ -42,7 +45,7 @@ from models.members import Member, TelegramUser
 from models.org import OrgUnit
 from models.outbox import WAITING, OutboxMessage, cancel, enqueue
 from models.registration import Registration
-from models.teams import MembershipStatus, Team, TeamMembership, TeamRole
+from models.teams import MembershipStatus, Team, TeamMembership, TeamRole, notice_recipients
 
 
 async def _member(member_id: int) -> Recipient | None:
@@ -279,3 +282,39 @@ async def join_decided(membership: TeamMembership) -> OutboxMessage | None:
         text = _("Your request to join {team} was declined.")
     return await to.send(text.format(team=escape(team.name)), kind="team.join_decided",
                          dedup_key=f"team-membership:{membership.id}:{membership.status}")
+
+
+# --------------------------------------------------------------------------- a leader's notice
+
+
+@dataclass(frozen=True)
+class NoticeSent:
+    messages: list[OutboxMessage]  # one per member with a linked Telegram account
+    unreachable: int  # members of the team whose Telegram account is not linked
+    group: OutboxMessage | None  # the post in the team's linked group
+
+
+async def team_notice(team: Team, sender: Member, text: str, *, notice_key: str) -> NoticeSent:
+    """Queue a leader's notice (``text`` as written, cleaned by ``models.teams.record_team_notice``)
+    to every active member of ``team`` but ``sender``, and to the team's group if linked.
+
+    ``notice_key`` names this notice (e.g. the sender and the preview message), so a second
+    call for the same notice queues nothing new. Members see the leader's name; the group
+    does not (groups never show personal data)."""
+    messages, unreachable = [], 0
+    for member_id in await notice_recipients(team, sender):
+        if (to := await _member(member_id)) is None:
+            unreachable += 1
+            continue
+        _ = to.gettext
+        body = _("📢 Notice from {name}, leader of {team}:\n\n{text}").format(
+            name=escape(sender.name), team=escape(team.name), text=escape(text))
+        messages.append(await to.send(body, kind="team.notice",
+                                      dedup_key=f"team-notice:{team.id}:{notice_key}:{member_id}"))
+    group = None
+    if team.group_chat_id is not None:
+        _ = _group_gettext()
+        body = _("📢 Notice to {team}:\n\n{text}").format(team=escape(team.name), text=escape(text))
+        group = await enqueue(team.group_chat_id, body, kind="team.group_notice",
+                              dedup_key=f"team-notice:{team.id}:{notice_key}:group")
+    return NoticeSent(messages, unreachable, group)

@@ -55,3 +55,11 @@ class CommunityInput(StatesGroup):
 
     leave_reason = State()
     checkin_code = State()
+
+
+class TeamNotice(StatesGroup):
+    """A team leader writes a short notice to the team: ``team_id``; then ``text`` and the
+    ``preview_id`` (the message whose "Send" button sends it) in the FSM data."""
+
+    text = State()
+    confirm = State()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 500
+NOTICE_MAX = 500  # a leader's notice to the team
 DEFAULT_REMINDER_OFFSETS = "24h,2h"
 MAX_REMINDERS = 5
 MIN_REMINDER_OFFSET = timedelta(minutes=5)
@@ -383,6 +384,32 @@ async def unlink_chat(chat_id: int) -> list[Team]:
                                org_id=team.community_id, before={"group_chat_id": chat_id})
             team.group_chat_id = None
     return teams
+
+
+# --------------------------------------------------------------------------- notices
+
+
+def clean_notice(text: str | None) -> str:
+    """A leader's notice to the team: not blank, at most :data:`NOTICE_MAX` characters."""
+    return clean_text(text, NOTICE_MAX, "text")
+
+
+async def notice_recipients(team: Team, sender: Member) -> list[int]:
+    """The member ids a notice from ``sender`` goes to: the team's active members but the sender."""
+    return list(await TeamMembership.filter(
+        team_id=team.id, status=MembershipStatus.ACTIVE,
+    ).exclude(member_id=sender.id).order_by("id").values_list("member_id", flat=True))
+
+
+async def record_team_notice(team: Team, member: Member, text: str) -> str:
+    """Check that ``member`` leads ``team`` (now, at send time) and log the notice; returns its
+    cleaned text. The caller queues the messages (``bot.notify_community.team_notice``)."""
+    if not await is_leader(team.id, member):
+        raise PermissionDenied(N_("Only the team's leaders can send a notice to the team."))
+    text = clean_notice(text)
+    await audit.record(audit.Actor(member=member), "team.notice", team, org_id=team.community_id,
+                       after={"text": text})
+    return text
 
 
 # --------------------------------------------------------------------------- queries

@@ -20,7 +20,7 @@ from bot.callbacks import (
     TeamCallback,
 )
 from bot.handlers.common import BoundMember, members_only
-from bot.handlers.community import activities, groups, posts, registration, teams
+from bot.handlers.community import activities, groups, notices, posts, registration, teams
 
 COMMUNITY_BUTTONS = or_f(
     MenuCallback.filter(F.action == MenuAction.COMMUNITY), CommunityCallback.filter(),
@@ -37,7 +37,7 @@ def create_router() -> Router:
     members.callback_query.filter(BoundMember())
     members.include_routers(
         registration.create_router(), posts.create_router(), activities.create_router(),
-        teams.create_router(),
+        teams.create_router(), notices.create_router(),
     )
     # A member's button that nothing took is stale: the fallback router says so.
     not_members = Router(name=f"{__name__}.not_members")

@@ -1,5 +1,5 @@
 """Volunteer teams: browse the teams of one's communities, ask to join, leave; leaders
-approve or decline join requests."""
+approve or decline join requests (their notices to the team: ``notices``)."""
 
 from __future__ import annotations
 
@@ -146,6 +146,8 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(teams_screen, CommunityCallback.filter(F.action == CommunityAction.TEAMS))
     router.callback_query.register(teams_paged, CommunityPage.filter(F.kind == CommunityList.TEAMS))
-    router.callback_query.register(team_action, TeamCallback.filter(F.action != TeamAction.ACTIVITIES))
+    # The team's activities and notices have their own modules.
+    router.callback_query.register(team_action, TeamCallback.filter(
+        F.action.in_({TeamAction.VIEW, TeamAction.JOIN, TeamAction.LEAVE, TeamAction.REQUESTS})))
     router.callback_query.register(decide, JoinDecision.filter())
     return router
