@@ -10,6 +10,7 @@ from models.audit import Actor
 from models.errors import DomainError, PermissionDenied, ValidationError
 from models.teams import (
     MembershipStatus,
+    TeamMembership,
     TeamRole,
     appoint_leader,
     approve_membership,
@@ -137,3 +138,31 @@ async def test_group_link(org, nanyuan, leader):
     assert [t.id for t in await unlink_chat(-100123)] == [other.id]
     assert await team_for_chat(-100123) is None
     assert await unlink_chat(-100123) == []
+
+
+async def test_a_leaders_notice_goes_to_the_active_members_but_the_sender(org, nanyuan, leader):
+    from models.audit import AuditEntry
+    from models.teams import NOTICE_MAX, demote_leader, notice_recipients, record_team_notice
+
+    team = await factories.team(org.nanyuan, nanyuan, leader=leader)
+    active = await factories.team_member(team, await factories.member(org.nanyuan_1, "甲"), nanyuan)
+    waiting = await request_to_join(team, await factories.member(org.nanyuan_1, "乙"))
+    gone = await factories.team_member(team, await factories.member(org.nanyuan_1, "丙"), nanyuan)
+    await leave_team(gone, await gone.member)
+    assert await notice_recipients(team, leader) == [active.member_id]
+    assert waiting.member_id not in await notice_recipients(team, leader)
+
+    with pytest.raises(PermissionDenied):  # a plain member
+        await record_team_notice(team, await active.member, "明天集合")
+    with pytest.raises(ValidationError):
+        await record_team_notice(team, leader, " \u3164 ")
+    with pytest.raises(ValidationError):
+        await record_team_notice(team, leader, "长" * (NOTICE_MAX + 1))
+    assert await record_team_notice(team, leader, "  明天集合 ") == "明天集合"
+    entry = await AuditEntry.get(action="team.notice")
+    assert entry.actor_member_id == leader.id and entry.after == {"text": "明天集合"}
+
+    await demote_leader(await TeamMembership.get(team_id=team.id, member_id=leader.id), nanyuan)
+    with pytest.raises(PermissionDenied):  # stepped down
+        await record_team_notice(team, leader, "明天集合")
+    assert await AuditEntry.filter(action="team.notice").count() == 1
