@@ -14,6 +14,7 @@ from admin.errors import error_middleware
 from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.templating import setup_templates
 from admin.views import (
+    audit,
     broadcasts,
     community,
     delivery,
@@ -24,6 +25,7 @@ from admin.views import (
     pledges,
     pledges_notice,
     pledges_review,
+    points,
     public_wall,
     wishes,
 )
@@ -201,5 +203,22 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/community/teams/{team_id:\d+}/leader", c.team_leader, name="team.leader")
     router.add_post(r"/community/teams/{team_id:\d+}/requests/{membership_id:\d+}/approve", c.membership_approve, name="team.approve")
     router.add_post(r"/community/teams/{team_id:\d+}/requests/{membership_id:\d+}/decline", c.membership_decline, name="team.decline")
+
+    router.add_get("/points", points.ledger, name="points")
+    router.add_get("/points/export.xlsx", points.ledger_export, name="points.export")
+    router.add_get("/points/new", points.new_card_form, name="point.new")
+    router.add_post("/points/new", points.issue_card)
+    router.add_get(r"/points/{card_id:\d+}", points.card_detail, name="point")
+    router.add_post(r"/points/{card_id:\d+}/revoke", points.card_revoke, name="point.revoke")
+    router.add_get("/points/awards", points.award_list, name="awards")
+    router.add_get("/points/awards.xlsx", points.award_export, name="awards.export")
+    router.add_post("/points/awards/rules", points.rule_create, name="award_rules")
+    router.add_post(r"/points/awards/rules/{rule_id:\d+}", points.rule_update, name="award_rule")
+    router.add_get("/points/leaderboard", points.leaderboard_page, name="leaderboard")
+    router.add_get("/points/leaderboard.xlsx", points.leaderboard_export, name="leaderboard.export")
+
+    router.add_get("/audit", audit.audit_list, name="audit")
+    router.add_get("/audit/export.xlsx", audit.audit_export, name="audit.export")
+    router.add_get(r"/audit/{entry_id:\d+}", audit.audit_detail, name="audit_entry")
 
     router.add_static("/static/", STATIC_DIR, name="static")

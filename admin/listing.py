@@ -95,6 +95,20 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Input:
+    """A free-form list parameter (a date, a year) the view validated and applied itself.
+
+    Shown in the list controls (``type`` "hidden" keeps it without showing it) and kept in
+    every link of the list (pages, sorting, export).
+    """
+
+    name: str
+    label: str  # message id
+    value: str
+    type: str = "text"
+
+
+@dataclass(frozen=True)
 class ListSpec:
     name: str  # also the export file name and the export route "<name>.export"
     columns: tuple[Column, ...]
@@ -105,6 +119,9 @@ class ListSpec:
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     page_size: int = 50
+    # Called with each page and each export chunk of records, e.g. to attach what needs a
+    # query per batch (names of related records that are not foreign keys).
+    decorate: Callable[[list[Any]], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         clashing = RESERVED_PARAMS & {f.name for f in self.filters}
@@ -117,8 +134,13 @@ class ListSpec:
     def sortable(self) -> dict[str, Column]:
         return {column.key: column for column in self.columns if column.sort}
 
-    async def bind(self, request: web.Request, queryset: QuerySet) -> Listing:
-        """Apply the request's search, filters and sort to an already scoped queryset."""
+    async def bind(
+        self, request: web.Request, queryset: QuerySet, inputs: tuple[Input, ...] = ()
+    ) -> Listing:
+        """Apply the request's search, filters and sort to an already scoped queryset.
+
+        ``inputs`` are parameters the view applied to ``queryset`` itself (kept in links).
+        """
         query = request.query
         personal_ok = current_scope(request).sees_personal_data
 
@@ -161,6 +183,7 @@ class ListSpec:
             queryset=queryset,
             ordered=ordered,
             order=tuple(order),
+            inputs=inputs,
             search=search,
             sort=sort,
             filters=controls,
@@ -226,6 +249,7 @@ class Listing:
     queryset: QuerySet  # filtered, sorted, with related records for display
     ordered: QuerySet  # the same rows and order, without related records (for ids)
     order: tuple[str, ...]  # the ORDER BY fields of both
+    inputs: tuple[Input, ...]
     search: str
     sort: str
     filters: list[FilterControl]
@@ -241,12 +265,15 @@ class Listing:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.search) or any(c.value != c.spec.default for c in self.filters)
+        return (bool(self.search) or any(c.value != c.spec.default for c in self.filters)
+                or any(i.value and i.type != "hidden" for i in self.inputs))
 
     def _params(self, **changes: str | int) -> dict[str, str]:
         params = {"q": self.search, "sort": self.sort}
         for control in self.filters:
             params[control.name] = control.value
+        for field_input in self.inputs:
+            params[field_input.name] = field_input.value
         params.update({key: str(value) for key, value in changes.items()})
         defaults = {"q": "", "sort": self.spec.default_sort, "page": "1"}
         defaults.update({f.name: f.default for f in self.spec.filters})
@@ -279,8 +306,10 @@ class Listing:
         size = self.spec.page_size
         number = int_or_none(self.request.query.get("page")) or 1
         number = min(max(number, 1), max(1, math.ceil(total / size)))
-        items = await self.queryset.offset((number - 1) * size).limit(size)
-        return Page(items=list(items), number=number, size=size, total=total)
+        items = list(await self.queryset.offset((number - 1) * size).limit(size))
+        if self.spec.decorate is not None:
+            await self.spec.decorate(items)
+        return Page(items=items, number=number, size=size, total=total)
 
     def display(self, column: Column, item: Any) -> str:
         value = self._value(column, item)
@@ -318,7 +347,10 @@ class Listing:
         chunk = chunk or CHUNK_ROWS
         ids = await self.ids()
         for start in range(0, len(ids), chunk):
-            for item in await self.queryset.filter(id__in=ids[start:start + chunk]):
+            items = list(await self.queryset.filter(id__in=ids[start:start + chunk]))
+            if self.spec.decorate is not None:
+                await self.spec.decorate(items)
+            for item in items:
                 yield item
 
     async def _rows(self) -> AsyncIterator[list[object]]:
