@@ -26,7 +26,7 @@ from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.text import clean_text
 
-DEFAULT_RULE_NAME = "Dedication award"
+DEFAULT_RULE_NAME = N_("Dedication award")  # data: shown through gettext when unchanged
 DEFAULT_THRESHOLD = 6
 THRESHOLD_MAX = 366
 NAME_MAX = 100

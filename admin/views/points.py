@@ -359,11 +359,12 @@ async def leaderboard_page(request: web.Request) -> web.StreamResponse:
 async def leaderboard_export(request: web.Request) -> web.StreamResponse:
     unit, _ = await _leaderboard_unit(request)
     year = _chosen_year(request)
-    gettext = gettext_of(request)
+    translate = gettext_of(request)
     ranks = await leaderboard(unit, year, limit=None, members=current_scope(request).members())
-    header = [gettext(N_("Rank")), gettext(MEMBER_FIELD_LABELS["name"]), gettext(N_("Cards")),
-              gettext(N_("Hidden from other members"))]
-    rows = ([r.position, r.name, r.total, gettext(N_("Yes") if r.opted_out else N_("No"))] for r in ranks)
+    header = [translate(label) for label in (N_("Rank"), MEMBER_FIELD_LABELS["name"], N_("Cards"),
+                                             N_("Hidden from other members"))]
+    yes, no = translate(N_("Yes")), translate(N_("No"))
+    rows = ([r.position, r.name, r.total, yes if r.opted_out else no] for r in ranks)
     today = datetime.now(request.app[SETTINGS].tz).strftime("%Y%m%d")
     return await xlsx_response(request, f"leaderboard-{unit.id}-{year}-{today}.xlsx", header, rows)
 
