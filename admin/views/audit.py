@@ -4,6 +4,7 @@ filterable, exportable, and scoped to the entries about units of the user's orga
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from aiohttp import web
@@ -19,6 +20,8 @@ from locales import N_
 from models.audit import AuditEntry
 
 OPTIONS_MAX = 300
+# Contact details inside snapshots: shown only to roles that see personal data.
+PERSONAL_KEYS = frozenset({"phone", "contact_phone"})
 
 # Where an entry's object can be opened in the panel.
 OBJECT_PATHS = {
@@ -47,6 +50,12 @@ def _json(value: object) -> str | None:
     if value is None:
         return None
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _shown(request: web.Request, value: object) -> object:
+    if isinstance(value, dict) and not current_scope(request).sees_personal_data:
+        return {key: ("***" if key in PERSONAL_KEYS and item else item) for key, item in value.items()}
+    return value
 
 
 def actor_kind(entry: AuditEntry) -> str:
@@ -84,6 +93,7 @@ AUDIT_LIST = ListSpec(
         Column("proxy", N_("On someone's behalf"), lambda e: e.proxy),
         Column("before", N_("Before"), lambda e: _json(e.before)),
         Column("after", N_("After"), lambda e: _json(e.after)),
+        # (contact details are masked for read-only roles: see ``_redactor``)
     ),
     default_sort="-at",
     filters=(
@@ -95,6 +105,14 @@ AUDIT_LIST = ListSpec(
     search_fields=("action", "actor_label", "object_id"),
     select_related=("org",),
 )
+
+
+def _redactor(request: web.Request):
+    async def redact(entries: list[AuditEntry]) -> None:
+        for entry in entries:
+            entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
+
+    return redact
 
 
 def _date(text: str) -> date | None:
@@ -121,7 +139,9 @@ def _dated(request: web.Request, queryset: QuerySet[AuditEntry]) -> tuple[QueryS
 
 async def _listing(request: web.Request):
     queryset, inputs = _dated(request, current_scope(request).audit_entries())
-    return await AUDIT_LIST.bind(request, queryset, inputs)
+    spec = AUDIT_LIST if current_scope(request).sees_personal_data else replace(
+        AUDIT_LIST, decorate=_redactor(request))
+    return await spec.bind(request, queryset, inputs)
 
 
 async def audit_list(request: web.Request) -> web.StreamResponse:
@@ -136,6 +156,7 @@ async def audit_export(request: web.Request) -> web.StreamResponse:
 async def audit_detail(request: web.Request) -> web.StreamResponse:
     entry = await current_scope(request).audit_entry(path_id(request, "entry_id"))
     await entry.fetch_related("org")
+    entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
     keys = sorted(set(entry.before or {}) | set(entry.after or {}))
     changes = [
         (key, _json((entry.before or {}).get(key)) if entry.before and key in entry.before else "",
