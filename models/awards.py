@@ -13,8 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from tortoise import fields
-from tortoise.expressions import Q
-from tortoise.functions import Coalesce, Sum
+from tortoise.expressions import RawSQL
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -24,6 +23,7 @@ from models.admins import Role
 from models.errors import NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
+from models.points import PointCard
 from models.text import clean_text
 
 DEFAULT_RULE_NAME = N_("Dedication award")  # data: shown through gettext when unchanged
@@ -106,10 +106,18 @@ def rule_scope(scope, rule: AwardRule) -> QuerySet[Member]:
 
 
 def with_year_total(members: QuerySet[Member], year: int) -> QuerySet[Member]:
-    """Annotate ``cards_total``: the member's cards in ``year`` less revocations (0 if none)."""
-    return members.annotate(
-        cards_total=Coalesce(Sum("cards__amount", _filter=Q(cards__year=year)), 0)
-    ).group_by("id")
+    """Annotate ``cards_total``: the member's cards in ``year`` less revocations (0 if none).
+
+    A correlated subquery rather than a join with GROUP BY: the list can then still select
+    related records (PostgreSQL wants every selected column grouped otherwise), and it reads
+    the (member, year) index of the ledger.
+    """
+    year = int(year)  # inlined into the SQL: never anything but a number
+    table, cards = Member._meta.db_table, PointCard._meta.db_table
+    return members.annotate(cards_total=RawSQL(
+        f'(SELECT COALESCE(SUM(pc.amount), 0) FROM "{cards}" pc '
+        f'WHERE pc.member_id = "{table}".id AND pc.year = {year})'
+    ))
 
 
 async def scoped_rule(scope, rule_id: int) -> AwardRule:
@@ -196,7 +204,7 @@ class Standing:
 
 
 async def standing(member: Member, year: int) -> Standing:
-    from models.points import card_total  # points imports members, not awards: no cycle either way
+    from models.points import card_total
 
     return Standing(year=year, total=await card_total(member, year), rule=await rule_for(member))
 

@@ -65,6 +65,7 @@ class PointCard(Model):
     class Meta:
         table = "point_card"
         ordering = ["id"]
+        indexes = (("member_id", "year"),)  # a member's cards of a year: standing, award list
 
     @property
     def is_revocation(self) -> bool:

@@ -3,6 +3,7 @@ from tortoise.migrations import operations as ops
 from models.awards import AwardPeriod
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0001_initial')]
@@ -28,6 +29,10 @@ class Migration(migrations.Migration):
             model_name='Member',
             name='leaderboard_opt_out',
             field=fields.BooleanField(default=False, db_default=False),
+        ),
+        ops.AddIndex(
+            model_name='PointCard',
+            index=Index(fields=['member_id', 'year']),
         ),
         # The default award rule: more than 6 cards in a calendar year, everywhere.
         ops.RunSQL(

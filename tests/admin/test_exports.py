@@ -7,9 +7,11 @@ import re
 from html import unescape
 
 import pytest
+import pytest_asyncio
 
 import admin.excel
 import admin.listing
+from models.admins import Role
 from models.audit import Actor
 from models.pledges import ItemKind, add_item, pledge_for, submit
 from tests import factories
@@ -106,3 +108,41 @@ async def test_export_of_a_big_list_is_chunked(as_user, org, monkeypatch):
     rows = read_xlsx(await (await client.get("/members/export.xlsx")).read())
     assert len(rows) == 24
     assert sizes == [1, 5, 5, 5, 5, 3]  # the header, then chunks of CHUNK_ROWS
+
+
+@pytest_asyncio.fixture
+async def pg_street(pg_db, settings):
+    """The street administrator's browser on a panel backed by PostgreSQL."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from admin.app import create_admin_app
+    from tests.admin.conftest import BOT_USERNAME, login
+
+    tree = await factories.org_tree()
+    await factories.admin("street", Role.STREET_ADMIN, tree.street)
+    server = TestServer(create_admin_app(settings, bot_username=BOT_USERNAME))
+    client = TestClient(server)
+    await client.start_server()
+    assert (await login(client, "street")).status == 303
+    yield client, tree
+    await client.close()
+
+
+async def test_exports_and_new_lists_on_postgres(pg_street):
+    """DISTINCT lists sorted by a related field, annotated award totals and the audit log on PostgreSQL."""
+    client, tree = pg_street
+    for n in range(9):
+        member = await factories.member((tree.nanyuan_1, tree.xinfeng_1)[n % 2], f"成员{n}")
+        me = Actor(member=member)
+        pledge = await pledge_for(member, 2026, me)
+        await add_item(pledge, ItemKind.DUTY, "清理楼道", me)
+        await add_item(pledge, ItemKind.PRACTICAL, "清理楼道和车棚", me)
+    for params in ({"q": "楼道", "sort": "-owner"}, {"q": "楼道", "sort": "branch"}):
+        page = await client.get("/pledges", params=params)
+        assert page.status == 200
+        shown = [unescape(n).strip() for n in _OWNER_RE.findall(await page.text())]
+        rows = read_xlsx(await (await client.get("/pledges/export.xlsx", params=params)).read())
+        assert [row[0] for row in rows[1:]] == shown and len(shown) == 9
+    for url in ("/points/awards", "/points/awards.xlsx", "/points/leaderboard", "/audit",
+                "/audit/export.xlsx", "/points", "/points/export.xlsx"):
+        assert (await client.get(url, params={"sort": "-cards"} if "awards" in url else {})).status == 200, url
