@@ -146,3 +146,33 @@ async def test_exports_and_new_lists_on_postgres(pg_street):
     for url in ("/points/awards", "/points/awards.xlsx", "/points/leaderboard", "/audit",
                 "/audit/export.xlsx", "/points", "/points/export.xlsx"):
         assert (await client.get(url, params={"sort": "-cards"} if "awards" in url else {})).status == 200, url
+
+
+async def test_statistics_and_sign_ups_export(as_user, org):
+    """The two lists that are not ListSpec lists: statistics (one sheet per table) and sign-ups."""
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from openpyxl import load_workbook
+
+    from models.registration import confirm_registration, register
+    from models.signups import sign_up
+
+    community = await factories.scope_of(org.nanyuan, "nanyuan-scope", Role.COMMUNITY_SECRETARY)
+    worker = await factories.member(org.nanyuan_1, "王工", member_type="in_service", occupation="教师")
+    await confirm_registration(await register(Actor(member=worker), org.nanyuan), community)
+    client = await as_user("street")
+    data = await (await client.get("/community/registrations/stats.xlsx")).read()
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    sheets = {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in workbook}
+    assert sheets["按社区"][1:] == [["南园社区", 1]]
+    assert sheets["按职业"][1:] == [["教师", 1]]
+
+    now = datetime.now(UTC)
+    activity = await factories.activity(community, org.nanyuan, starts_at=now + timedelta(days=2), now=now,
+                                        open_to_community=True)
+    await sign_up(activity, worker, now=now)
+    rows = read_xlsx(await (await client.get(f"/community/activities/{activity.id}/signups.xlsx")).read())
+    assert rows[1][:2] == ["王工", "已报名"]
+    other = await as_user("branch1")  # below the community: activities are not in its scope
+    assert (await other.get(f"/community/activities/{activity.id}/signups.xlsx")).status == 404
