@@ -104,6 +104,8 @@ AUDIT_LIST = ListSpec(
     ),
     search_fields=("action", "actor_label", "object_id"),
     select_related=("org",),
+    export_fields=("at", "actor_label", "actor_admin_id", "actor_member_id", "action", "object_type",
+                   "object_id", "org__id", "org__name", "proxy", "before", "after"),
 )
 
 

@@ -176,3 +176,37 @@ async def test_statistics_and_sign_ups_export(as_user, org):
     assert rows[1][:2] == ["王工", "已报名"]
     other = await as_user("branch1")  # below the community: activities are not in its scope
     assert (await other.get(f"/community/activities/{activity.id}/signups.xlsx")).status == 404
+
+
+async def test_row_records_export_the_same_as_model_instances(as_user, org, monkeypatch):
+    """The fast export (values() rows) writes exactly what the model-instance export writes."""
+    from models.invites import redeem_invite
+    from models.members import TelegramUser
+    from models.org import WorkUnit
+    from models.pledges import approve
+
+    work = await WorkUnit.create(name="区卫健委")
+    plain = await factories.member(org.nanyuan_1, "甲", occupation="医生")
+    rich = await factories.member(org.xinfeng_1, "乙", phone="13900000000", member_type="in_service",
+                                  residence_community=org.nanyuan.id, work_unit=work.name,
+                                  building_unit="3幢2单元", skills="修水管", can_write="no")
+    tg = await TelegramUser.create(id=4242, first_name="乙")
+    await redeem_invite((await factories.invite(rich)).code, tg)
+    for member in (plain, rich):
+        me = Actor(member=member)
+        pledge = await pledge_for(member, 2026, me)
+        await add_item(pledge, ItemKind.DUTY, "看望困难户", me)
+        await add_item(pledge, ItemKind.PRACTICAL, "修水管", me)
+        await submit(pledge, me)
+    await approve(pledge, await factories.scope_of(org.xinfeng_1, "x1", Role.BRANCH_SECRETARY))
+    client = await as_user("street")
+    urls = ["/members/export.xlsx", "/pledges/export.xlsx", "/points/awards.xlsx", "/audit/export.xlsx"]
+    fast = [read_xlsx(await (await client.get(url)).read()) for url in urls]
+    monkeypatch.setattr(admin.listing.Listing, "records", admin.listing.Listing.items)
+    slow = [read_xlsx(await (await client.get(url)).read()) for url in urls]
+    for url, a, b in zip(urls, fast, slow):
+        assert a == b, url
+    members = fast[0]
+    assert any(row[0] == "乙" and "13900000000" in row and "区卫健委" in row for row in members)
+    pledges = fast[1]
+    assert all("看望困难户" in str(row) for row in pledges[1:])
