@@ -25,10 +25,10 @@ named ``"<name>.export"``.
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web

@@ -16,7 +16,6 @@ from tests import factories
 from tests.admin.conftest import csrf_token, listed_names, login, post_form, read_xlsx, zh
 
 YEAR = current_year()
-_MEMBER_CELL_RE = re.compile(r'<td data-column="member">([^<]*)</td>')
 
 
 async def give(unit, member, count: int, year: int = YEAR) -> list[PointCard]:
