@@ -14,6 +14,7 @@ from admin.errors import error_middleware
 from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.templating import setup_templates
 from admin.views import (
+    audit,
     broadcasts,
     community,
     delivery,
@@ -24,6 +25,7 @@ from admin.views import (
     pledges,
     pledges_notice,
     pledges_review,
+    points,
     public_wall,
     wishes,
 )
@@ -175,6 +177,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/community/registrations", c.registration_list, name="registrations")
     router.add_get("/community/registrations/export.xlsx", c.registration_export, name="registrations.export")
     router.add_get("/community/registrations/stats", c.registration_statistics, name="registrations.stats")
+    router.add_get("/community/registrations/stats.xlsx", c.registration_statistics_export, name="registrations.stats_export")
     router.add_get(r"/community/registrations/{registration_id:\d+}", c.registration_detail, name="registration")
     router.add_post(r"/community/registrations/{registration_id:\d+}/confirm", c.registration_confirm, name="registration.confirm")
     router.add_post(r"/community/registrations/{registration_id:\d+}/decline", c.registration_decline, name="registration.decline")
@@ -192,6 +195,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/community/activities/new", c.new_activity_form, name="activity.new")
     router.add_post("/community/activities/new", c.create_activity_view)
     router.add_get(r"/community/activities/{activity_id:\d+}", c.activity_detail, name="activity")
+    router.add_get(r"/community/activities/{activity_id:\d+}/signups.xlsx", c.activity_signups_export, name="activity.signups_export")
     router.add_post(r"/community/activities/{activity_id:\d+}/reschedule", c.activity_reschedule, name="activity.reschedule")
     router.add_post(r"/community/activities/{activity_id:\d+}/cancel", c.activity_cancel, name="activity.cancel")
     router.add_post(r"/community/activities/{activity_id:\d+}/signups/{signup_id:\d+}/attendance", c.activity_attendance, name="activity.attendance")
@@ -212,5 +216,22 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/community/teams/{team_id:\d+}/leaders/{membership_id:\d+}/demote", c.team_demote, name="team.demote")
     router.add_post(r"/community/teams/{team_id:\d+}/requests/{membership_id:\d+}/approve", c.membership_approve, name="team.approve")
     router.add_post(r"/community/teams/{team_id:\d+}/requests/{membership_id:\d+}/decline", c.membership_decline, name="team.decline")
+
+    router.add_get("/points", points.ledger, name="points")
+    router.add_get("/points/export.xlsx", points.ledger_export, name="points.export")
+    router.add_get("/points/new", points.new_card_form, name="point.new")
+    router.add_post("/points/new", points.issue_card)
+    router.add_get(r"/points/{card_id:\d+}", points.card_detail, name="point")
+    router.add_post(r"/points/{card_id:\d+}/revoke", points.card_revoke, name="point.revoke")
+    router.add_get("/points/awards", points.award_list, name="awards")
+    router.add_get("/points/awards.xlsx", points.award_export, name="awards.export")
+    router.add_post("/points/awards/rules", points.rule_create, name="award_rules")
+    router.add_post(r"/points/awards/rules/{rule_id:\d+}", points.rule_update, name="award_rule")
+    router.add_get("/points/leaderboard", points.leaderboard_page, name="leaderboard")
+    router.add_get("/points/leaderboard.xlsx", points.leaderboard_export, name="leaderboard.export")
+
+    router.add_get("/audit", audit.audit_list, name="audit")
+    router.add_get("/audit/export.xlsx", audit.audit_export, name="audit.export")
+    router.add_get(r"/audit/{entry_id:\d+}", audit.audit_detail, name="audit_entry")
 
     router.add_static("/static/", STATIC_DIR, name="static")

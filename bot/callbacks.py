@@ -23,6 +23,7 @@ class MenuAction(StrEnum):
     CLAIMED_WISHES = "claimed"
     MY_PLEDGE = "pledge"
     COMMUNITY = "cs"
+    POINTS = "pts"
 
 
 class MenuCallback(CallbackData, prefix="m"):

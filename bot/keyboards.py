@@ -24,6 +24,7 @@ def main_menu(member: Member | None) -> InlineKeyboardMarkup:
         builder.button(
             text=_("🏘 Community service"), callback_data=MenuCallback(action=MenuAction.COMMUNITY)
         )
+        builder.button(text=_("⭐ My points"), callback_data=MenuCallback(action=MenuAction.POINTS))
     builder.button(text=_("🙏 Make a wish"), callback_data=MenuCallback(action=MenuAction.MAKE_WISH))
     builder.button(text=_("📋 My wishes"), callback_data=MenuCallback(action=MenuAction.MY_WISHES))
     builder.button(text=_("🌐 Language"), callback_data=MenuCallback(action=MenuAction.LANGUAGE))

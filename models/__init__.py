@@ -5,6 +5,7 @@ from models.activity_reminders import ReminderSent
 from models.activity_series import ActivitySeries
 from models.admins import AdminSession, AdminUser, LoginAttempt
 from models.audit import AuditEntry
+from models.awards import AwardRule
 from models.broadcasts import Broadcast
 from models.invites import Invite
 from models.members import Member, TelegramUser
@@ -25,5 +26,5 @@ __models__ = [
     PointCard, Wish, WishProgress, Pledge, PledgeItem, PledgeProgress,
     NoticeLink,
     Registration, ServicePost, PostClaim, Team, TeamMembership, ActivitySeries, Activity, SignUp,
-    ReminderSent,
+    ReminderSent, AwardRule,
 ]

@@ -152,7 +152,8 @@ async def stop_series(
     if not await ActivitySeries.filter(id=series.id, active=True).update(active=False):
         raise DomainError(N_("This series has already been stopped."))
     series.active = False
-    await audit.record(actor, "activity_series.stop", series, org_id=series.community_id)
+    await audit.record(actor, "activity_series.stop", series, org_id=series.community_id,
+                       before={"active": True}, after={"active": False})
     return series
 
 

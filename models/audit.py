@@ -1,8 +1,17 @@
-"""The audit log: who changed what, when, with before/after snapshots."""
+"""The audit log: who changed what, when, with before/after snapshots.
+
+Every change records an entry. A call that gives neither ``before`` nor ``after`` (a record
+created, say) gets the object's stored fields as ``after``, secrets left out (invite codes,
+share tokens, check-in codes). ``org`` is the unit the object belongs to: the panel shows an
+entry to the users whose scope covers that unit.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import Enum
 
 from tortoise import fields
 from tortoise.models import Model
@@ -56,6 +65,40 @@ class Actor:
         return "system"
 
 
+# Never copied into an automatic snapshot: whoever reads the log must not get these.
+SECRET_FIELDS = frozenset({"code", "token", "password_hash", "award_key", "dedup_key", "checkin_code",
+                           "owner_key", "active_key", "secret"})
+_SKIPPED = frozenset({"id", "created_at", "updated_at"})
+
+
+def plain(value: object) -> object:
+    """A value as JSON can hold it."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    try:
+        json.dumps(value)
+    except TypeError:
+        return str(value)
+    return value
+
+
+def snapshot(obj: Model) -> dict:
+    """The object's stored fields (foreign keys as ids), secrets and timestamps left out."""
+    return {
+        name: plain(getattr(obj, name, None))
+        for name in obj._meta.fields_db_projection
+        if name not in SECRET_FIELDS and name not in _SKIPPED
+    }
+
+
 async def record(
     actor: Actor,
     action: str,
@@ -66,6 +109,8 @@ async def record(
     after: dict | None = None,
     proxy: bool = False,
 ) -> AuditEntry:
+    if before is None and after is None:
+        after = snapshot(obj)
     return await AuditEntry.create(
         actor_admin=actor.admin,
         actor_member=actor.member,
@@ -74,7 +119,7 @@ async def record(
         object_type=type(obj).__name__,
         object_id=str(obj.pk),
         org_id=org_id,
-        before=before,
-        after=after,
+        before=plain(before),
+        after=plain(after),
         proxy=proxy,
     )

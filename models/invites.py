@@ -78,7 +78,8 @@ async def revoke_invite(invite: Invite, actor: audit.Actor) -> None:
     if not changed:
         raise InviteError(N_("This invite is no longer open."))
     await invite.fetch_related("member")
-    await audit.record(actor, "invite.revoke", invite, org_id=invite.member.branch_id)
+    await audit.record(actor, "invite.revoke", invite, org_id=invite.member.branch_id,
+                       before={"revoked": False}, after={"revoked": True})
 
 
 async def redeem_invite(code: str, tg_user: TelegramUser) -> Member:

@@ -64,6 +64,8 @@ class Member(Model):
     occupation = fields.CharField(max_length=64, default="")
     skills = fields.CharField(max_length=TEXT_MAX, default="")
     can_write = fields.BooleanField(default=True)
+    # Shown as "a member" on community leaderboards (the member's own choice, in the bot).
+    leaderboard_opt_out = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -74,7 +74,8 @@ async def revoke_notice_link(link: NoticeLink, scope) -> None:
         raise DomainError(N_("This link has already been revoked."))
     await link.refresh_from_db()
     await audit.record(
-        audit.Actor(admin=scope.user), "notice_link.revoke", link, org_id=link.branch_id
+        audit.Actor(admin=scope.user), "notice_link.revoke", link, org_id=link.branch_id,
+        before={"revoked": False}, after={"revoked": True},
     )
 
 

@@ -275,6 +275,8 @@ async def add_item(
         target_date=target_date, position=(last.position + 1) if last else 0,
     )
     await _mark_proxy(pledge, actor)
+    await audit.record(actor, "pledge.item_add", item, org_id=pledge.branch_id, proxy=actor.admin is not None,
+                       after={"pledge_id": pledge.id, "kind": str(item.kind), "text": item.text})
     return item
 
 
@@ -282,9 +284,12 @@ async def update_item(item: PledgeItem, text: str, actor: audit.Actor, *, scope=
     await item.fetch_related("pledge")
     await _require_editor(item.pledge, actor, scope)
     _require_editable(item.pledge)
+    before = {"text": item.text}
     item.text = clean_text(text, ITEM_TEXT_MAX, "text")
     await item.save(update_fields=["text"])
     await _mark_proxy(item.pledge, actor)
+    await audit.record(actor, "pledge.item_update", item, org_id=item.pledge.branch_id,
+                       proxy=actor.admin is not None, before=before, after={"text": item.text})
     return item
 
 
@@ -292,6 +297,9 @@ async def delete_item(item: PledgeItem, actor: audit.Actor, *, scope=None) -> No
     await item.fetch_related("pledge")
     await _require_editor(item.pledge, actor, scope)
     _require_editable(item.pledge)
+    before = {"pledge_id": item.pledge_id, "kind": str(item.kind), "text": item.text}
+    await audit.record(actor, "pledge.item_delete", item, org_id=item.pledge.branch_id,
+                       proxy=actor.admin is not None, before=before)
     await item.delete()
 
 

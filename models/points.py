@@ -1,8 +1,12 @@
 """Contribution point cards (党员奉献积分卡): an append-only ledger, balances are sums.
 
 A card is +1 for a source (an attended activity, a fulfilled wish, or a manual award
-with a reason); a revocation is a new −1 entry with a reason, never an edit. The unique
-``award_key`` makes awarding the same source to the same member twice harmless.
+with a reason); a revocation is a new −1 entry with a reason that references the card,
+never an edit. The unique ``award_key`` makes awarding the same source to the same member
+twice harmless, and revoking one card twice impossible (``revoke:<card id>``).
+
+A card counts in the local calendar year of its source (the activity's start, the
+fulfilment, the manual issue); a revocation counts in the year of the card it revokes.
 """
 
 from __future__ import annotations
@@ -14,11 +18,16 @@ from tortoise import fields
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Sum
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from locales import N_
 from models import audit
-from models.errors import ValidationError
+from models.clock import current_year
+from models.errors import DomainError, ValidationError
 from models.members import Member
+from models.text import clean_text
+
+REASON_MAX = 200
 
 
 class CardSource(StrEnum):
@@ -56,6 +65,18 @@ class PointCard(Model):
     class Meta:
         table = "point_card"
         ordering = ["id"]
+        indexes = (("member_id", "year"),)  # a member's cards of a year: standing, award list
+
+    @property
+    def is_revocation(self) -> bool:
+        return self.amount < 0
+
+    def snapshot(self) -> dict:
+        return {
+            "member_id": self.member_id, "amount": self.amount, "source": str(self.source),
+            "source_id": self.source_id, "reason": self.reason, "year": self.year,
+            "revokes_id": self.revokes_id,
+        }
 
 
 async def award_card(
@@ -68,15 +89,57 @@ async def award_card(
     if source == CardSource.MANUAL and not reason.strip():
         raise ValidationError(N_("A reason is required."), field="reason")
     try:
-        card = await PointCard.create(
-            member=member, amount=1, source=source, source_id=source_id, reason=reason.strip()[:200],
-            award_key=key, issued_by=actor.admin, year=when.year,
-        )
+        # A savepoint: on PostgreSQL a failed INSERT must not spoil the caller's transaction.
+        async with in_transaction():
+            card = await PointCard.create(
+                member=member, amount=1, source=source, source_id=source_id,
+                reason=reason.strip()[:REASON_MAX], award_key=key, issued_by=actor.admin,
+                year=current_year(when),
+            )
     except IntegrityError:
         return None
-    await audit.record(actor, "card.award", card, org_id=member.branch_id,
-                       after={"member_id": member.id, "source": str(source), "source_id": source_id})
+    await audit.record(actor, "card.award", card, org_id=member.branch_id, after=card.snapshot())
     return card
+
+
+async def issue_manual_card(scope, member_id: int, reason: str, *, when: datetime | None = None) -> PointCard:
+    """A secretary's card for a member of their organisation, with a reason (required)."""
+    member = await scope.member(member_id)
+    await scope.require_writable(member.branch_id)
+    reason = clean_text(reason, REASON_MAX, "reason")
+    card = await award_card(member, CardSource.MANUAL, None, audit.Actor(admin=scope.user),
+                            reason=reason, when=when)
+    assert card is not None  # manual cards have no award key
+    return card
+
+
+async def revoke_card(scope, card_id: int, reason: str) -> PointCard:
+    """A −1 entry that cancels ``card_id``; a card can be revoked once, a revocation never."""
+    card = await scope.card(card_id)
+    await card.fetch_related("member")
+    await scope.require_writable(card.member.branch_id)
+    reason = clean_text(reason, REASON_MAX, "reason")
+    if card.is_revocation:
+        raise DomainError(N_("A revocation cannot itself be revoked."))
+    try:
+        async with in_transaction():
+            revocation = await PointCard.create(
+                member_id=card.member_id, amount=-1, source=card.source, source_id=card.source_id,
+                reason=reason, award_key=f"revoke:{card.id}", revokes=card,
+                issued_by=scope.user, year=card.year,
+            )
+    except IntegrityError:
+        raise DomainError(N_("This card has already been revoked.")) from None
+    await audit.record(
+        audit.Actor(admin=scope.user), "card.revoke", revocation, org_id=card.member.branch_id,
+        before={"card_id": card.id, **card.snapshot(), "revoked": False},
+        after={"card_id": card.id, "revoked": True, "reason": reason},
+    )
+    return revocation
+
+
+async def is_revoked(card: PointCard) -> bool:
+    return await PointCard.filter(revokes_id=card.id).exists()
 
 
 async def card_total(member: Member, year: int) -> int:
@@ -85,3 +148,17 @@ async def card_total(member: Member, year: int) -> int:
         .annotate(total=Sum("amount")).group_by("member_id").values("total")
     )
     return int(rows[0]["total"] or 0) if rows else 0
+
+
+async def balance(member: Member) -> int:
+    """All cards ever, less revocations."""
+    rows = await PointCard.filter(member_id=member.id).annotate(total=Sum("amount")).group_by(
+        "member_id").values("total")
+    return int(rows[0]["total"] or 0) if rows else 0
+
+
+async def year_cards(member: Member, year: int) -> list[tuple[PointCard, PointCard | None]]:
+    """The member's cards of ``year`` (oldest first), each with its revocation or None."""
+    entries = await PointCard.filter(member_id=member.id, year=year).order_by("id")
+    revocations = {entry.revokes_id: entry for entry in entries if entry.is_revocation}
+    return [(entry, revocations.get(entry.id)) for entry in entries if not entry.is_revocation]

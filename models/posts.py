@@ -142,7 +142,8 @@ async def _set_open(
     if not await ServicePost.filter(id=post.id, is_open=not is_open).update(is_open=is_open):
         raise DomainError(refusal)
     post.is_open = is_open
-    await audit.record(audit.Actor(admin=scope.user), action, post, org_id=post.community_id)
+    await audit.record(audit.Actor(admin=scope.user), action, post, org_id=post.community_id,
+                       before={"is_open": not is_open}, after={"is_open": is_open})
     return post
 
 

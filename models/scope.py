@@ -16,6 +16,7 @@ from locales import N_
 from models.activities import Activity, SignUp
 from models.activity_series import ActivitySeries
 from models.admins import AdminUser, Role
+from models.audit import AuditEntry
 from models.broadcasts import Broadcast
 from models.errors import NotFound, PermissionDenied
 from models.invites import Invite
@@ -24,6 +25,7 @@ from models.notices import NoticeLink
 from models.org import OrgKind, OrgUnit
 from models.outbox import OutboxMessage
 from models.pledges import Pledge
+from models.points import PointCard
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration
 from models.teams import Team, TeamMembership
@@ -205,3 +207,29 @@ class Scope:
 
     def signups(self) -> QuerySet[SignUp]:
         return SignUp.filter(activity__community__path__startswith=self.path)
+
+    # Contribution cards and the audit log.
+
+    def cards(self) -> QuerySet[PointCard]:
+        """Ledger entries (cards and revocations) of members of the branches in scope."""
+        return PointCard.filter(member__branch__path__startswith=self.path)
+
+    async def card(self, card_id: int) -> PointCard:
+        card = await self.cards().get_or_none(id=card_id)
+        if card is None:
+            raise NotFound(N_("No such card in your organisation."))
+        return card
+
+    def audit_entries(self) -> QuerySet[AuditEntry]:
+        """Entries about objects of units in scope; entries tied to no unit (system-wide
+        changes) only for district-level users."""
+        in_scope = Q(org__path__startswith=self.path)
+        if self.org.kind == OrgKind.DISTRICT:
+            return AuditEntry.filter(in_scope | Q(org_id__isnull=True))
+        return AuditEntry.filter(in_scope)
+
+    async def audit_entry(self, entry_id: int) -> AuditEntry:
+        entry = await self.audit_entries().get_or_none(id=entry_id)
+        if entry is None:
+            raise NotFound(N_("No such audit entry in your organisation."))
+        return entry

@@ -28,14 +28,17 @@ from admin.forms import (
     translated_options,
     unit_options,
 )
+from admin.excel import Sheet, xlsx_response, xlsx_sheets_response
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import COMMUNITY_FIELD_LABELS as LABEL
+from admin.labels import MEMBER_FIELD_LABELS
 from admin.listing import Column, Filter, ListSpec, label_options, org_filter
 from admin.templating import render
 from bot import notify_community
 from locales import N_
 from models.activities import (
+    SIGN_UP_STATUS_LABELS,
     ACTIVITY_STATUS_LABELS,
     HOLDING,
     Activity,
@@ -183,7 +186,7 @@ async def registration_export(request: web.Request) -> web.StreamResponse:
     return await listing.export()
 
 
-async def registration_statistics(request: web.Request) -> web.StreamResponse:
+async def _statistics_tables(request: web.Request) -> tuple[list, int]:
     registrations = current_scope(request).registrations()
     gettext = gettext_of(request)
     by_category = [
@@ -199,7 +202,22 @@ async def registration_statistics(request: web.Request) -> web.StreamResponse:
         (N_("By management category"), by_category),
     ]
     total = await registrations.filter(status=RegistrationStatus.CONFIRMED).count()
+    return tables, total
+
+
+async def registration_statistics(request: web.Request) -> web.StreamResponse:
+    tables, total = await _statistics_tables(request)
     return render(request, "community/registration_stats.html", {"tables": tables, "total": total})
+
+
+async def registration_statistics_export(request: web.Request) -> web.StreamResponse:
+    """One sheet per table of the statistics page."""
+    tables, _total = await _statistics_tables(request)
+    gettext = gettext_of(request)
+    header = [gettext(N_("Group")), gettext(N_("Confirmed registrations"))]
+    sheets = [Sheet(header, rows, title=gettext(title)) for title, rows in tables]
+    today = datetime.now(request.app[SETTINGS].tz).strftime("%Y%m%d")
+    return await xlsx_sheets_response(request, f"registration-stats-{today}.xlsx", sheets)
 
 
 async def _registration_page(
@@ -585,6 +603,26 @@ async def _activity_page(
 async def activity_detail(request: web.Request) -> web.StreamResponse:
     activity = await current_scope(request).activity(path_id(request, "activity_id"))
     return await _activity_page(request, activity)
+
+
+async def activity_signups_export(request: web.Request) -> web.StreamResponse:
+    """The activity's sign-ups as its page lists them (tap order), with their times."""
+    activity = await current_scope(request).activity(path_id(request, "activity_id"))
+    translate = gettext_of(request)
+    tz = request.app[SETTINGS].tz
+
+    def local(value: datetime | None) -> datetime | None:
+        return value.astimezone(tz).replace(tzinfo=None) if value else None
+
+    header = [translate(label) for label in (MEMBER_FIELD_LABELS["name"], N_("Status"), N_("Signed up on"),
+                                           N_("Seat since"), N_("Cancelled on"), N_("Attendance recorded on"))]
+    rows = (
+        [row["member__name"], translate(SIGN_UP_STATUS_LABELS[row["status"]]), local(row["created_at"]),
+         local(row["registered_at"]), local(row["cancelled_at"]), local(row["attendance_at"])]
+        for row in await SignUp.filter(activity_id=activity.id).order_by("id").values(
+            "member__name", "status", "created_at", "registered_at", "cancelled_at", "attendance_at")
+    )
+    return await xlsx_response(request, f"activity-{activity.id}-signups.xlsx", header, rows)
 
 
 async def _writable_activity(request: web.Request) -> Activity:

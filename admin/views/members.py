@@ -147,6 +147,12 @@ MEMBER_LIST = ListSpec(
     personal_search_fields=("phone",),
     select_related=("branch__parent", "residence_community", "work_unit"),
     prefetch_related=("telegram",),
+    export_fields=(
+        "name", "phone", "branch__name", "branch__parent__id", "branch__parent__name", "member_type",
+        "management_category", "occupation", "telegram__id", "telegram__unreachable_since", "created_at",
+        "residence_community__id", "residence_community__name", "building_unit", "work_unit__id",
+        "work_unit__name", "skills", "can_write",
+    ),
 )
 
 

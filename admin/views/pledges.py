@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from aiohttp import web
 from tortoise.queryset import QuerySet
@@ -44,6 +45,7 @@ from models.pledges import (
     PLEDGE_STATUS_LABELS,
     ItemKind,
     Pledge,
+    PledgeItem,
     add_item,
     branch_pledge_for,
     delete_item,
@@ -173,6 +175,17 @@ def _items_text(pledge: Pledge, gettext: Callable[[str], str]) -> str:
     )
 
 
+async def _attach_items(pledges: list) -> None:
+    """The items of a chunk of exported pledges, in their order, as ``pledge.items``."""
+    by_pledge: dict[int, list] = {pledge.id: [] for pledge in pledges}
+    rows = await PledgeItem.filter(pledge_id__in=list(by_pledge)).order_by("position", "id").values(
+        "pledge_id", "kind", "text")
+    for row in rows:
+        by_pledge[row["pledge_id"]].append(SimpleNamespace(kind=row["kind"], text=row["text"]))
+    for pledge in pledges:
+        pledge.items = by_pledge[pledge.id]
+
+
 def _counted(attribute: str) -> Callable[[Pledge], int | None]:
     """A residents' evaluation count: blank until the half-year review records it."""
     return lambda p: getattr(p, attribute) if p.half_year_reviewed_at else None
@@ -294,6 +307,13 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
         search_fields=("member__name", "items__text"),
         select_related=("member", "branch__parent"),
         prefetch_related=("items",),
+        export_fields=(
+            "member__id", "member__name", "branch__name", "branch__parent__id", "branch__parent__name",
+            "year", "status", "proxy_entered", "submitted_at", "times_returned", "approved_at",
+            "published_at", "leader_comment", "half_year_reviewed_at", "residents_satisfied",
+            "residents_basic", "residents_unsatisfied", "grade", "satisfaction_score",
+        ),
+        export_decorate=_attach_items,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from bot.handlers import community, errors, fallback, language, menu, pledges, start, wishes
+from bot.handlers import community, errors, fallback, language, menu, pledges, points, start, wishes
 
 
 def build_root_router() -> Router:
@@ -21,7 +21,7 @@ def build_root_router() -> Router:
     # Order matters: fallback catches what nothing else handled; pledges come before wishes
     # so that /cancel in a pledge step keeps its own wording (the draft is saved).
     private.include_routers(
-        *(module.create_router() for module in (errors, start, language, menu, pledges, wishes, community,
+        *(module.create_router() for module in (errors, start, language, menu, pledges, wishes, community, points,
                                                    fallback))
     )
     root.include_routers(private, community.create_group_router())

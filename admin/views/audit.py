@@ -1,0 +1,171 @@
+"""The audit log: every recorded change (who, when, what, before/after), proxy actions flagged,
+filterable, exportable, and scoped to the entries about units of the user's organisation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+
+from aiohttp import web
+from tortoise.queryset import QuerySet
+
+from admin.auth import current_scope
+from admin.forms import Option, path_id
+from admin.i18n import gettext_of
+from admin.keys import SETTINGS
+from admin.listing import Column, Filter, Input, ListSpec
+from admin.templating import render
+from locales import N_
+from models.audit import AuditEntry
+
+OPTIONS_MAX = 300
+# Contact details inside snapshots: shown only to roles that see personal data.
+PERSONAL_KEYS = frozenset({"phone", "contact_phone"})
+
+# Where an entry's object can be opened in the panel.
+OBJECT_PATHS = {
+    "Member": "/members/{id}",
+    "Pledge": "/pledges/{id}",
+    "Wish": "/wishes/{id}",
+    "PointCard": "/points/{id}",
+    "Registration": "/community/registrations/{id}",
+    "ServicePost": "/community/posts/{id}",
+    "Team": "/community/teams/{id}",
+    "Activity": "/community/activities/{id}",
+    "Broadcast": "/broadcasts/{id}",
+}
+
+
+def entry_path(entry_id: int) -> str:
+    return f"/audit/{entry_id}"
+
+
+def object_href(entry: AuditEntry) -> str | None:
+    pattern = OBJECT_PATHS.get(entry.object_type)
+    return pattern.format(id=entry.object_id) if pattern and entry.object_id.isdigit() else None
+
+
+def _json(value: object) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _shown(request: web.Request, value: object) -> object:
+    if isinstance(value, dict) and not current_scope(request).sees_personal_data:
+        return {key: ("***" if key in PERSONAL_KEYS and item else item) for key, item in value.items()}
+    return value
+
+
+def actor_kind(entry: AuditEntry) -> str:
+    if entry.actor_admin_id is not None:
+        return N_("Panel user")
+    if entry.actor_member_id is not None:
+        return N_("Member in the bot")
+    return N_("System")
+
+
+def _distinct(field: str):
+    async def options(request: web.Request) -> list[Option]:
+        values = await (current_scope(request).audit_entries().order_by(field).distinct()
+                        .limit(OPTIONS_MAX).values_list(field, flat=True))
+        return [Option(value, value) for value in values if value]
+
+    return options
+
+
+async def _yes_no(request: web.Request) -> list[Option]:
+    gettext = gettext_of(request)
+    return [Option("yes", gettext(N_("Yes"))), Option("no", gettext(N_("No")))]
+
+
+AUDIT_LIST = ListSpec(
+    name="audit",
+    columns=(
+        Column("at", N_("When"), lambda e: e.at, sort=("at",), href=lambda e: entry_path(e.id)),
+        Column("actor", N_("Who"), lambda e: e.actor_label, sort=("actor_label", "at")),
+        Column("actor_kind", N_("Acting as"), actor_kind, translate=True),
+        Column("action", N_("Action"), lambda e: e.action, sort=("action", "at")),
+        Column("object_type", N_("Object"), lambda e: e.object_type, sort=("object_type", "at")),
+        Column("object_id", N_("Object no."), lambda e: e.object_id, href=object_href),
+        Column("org", N_("Organisation"), lambda e: e.org.name if e.org else None),
+        Column("proxy", N_("On someone's behalf"), lambda e: e.proxy),
+        Column("before", N_("Before"), lambda e: _json(e.before)),
+        Column("after", N_("After"), lambda e: _json(e.after)),
+        # (contact details are masked for read-only roles: see ``_redactor``)
+    ),
+    default_sort="-at",
+    filters=(
+        Filter("actor", N_("Who"), _distinct("actor_label"), lambda qs, v: qs.filter(actor_label=v)),
+        Filter("action", N_("Action"), _distinct("action"), lambda qs, v: qs.filter(action=v)),
+        Filter("object", N_("Object"), _distinct("object_type"), lambda qs, v: qs.filter(object_type=v)),
+        Filter("proxy", N_("On someone's behalf"), _yes_no, lambda qs, v: qs.filter(proxy=v == "yes")),
+    ),
+    search_fields=("action", "actor_label", "object_id"),
+    select_related=("org",),
+    export_fields=("at", "actor_label", "actor_admin_id", "actor_member_id", "action", "object_type",
+                   "object_id", "org__id", "org__name", "proxy", "before", "after"),
+)
+
+
+def _redactor(request: web.Request):
+    async def redact(entries: list[AuditEntry]) -> None:
+        for entry in entries:
+            entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
+
+    return redact
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _dated(request: web.Request, queryset: QuerySet[AuditEntry]) -> tuple[QuerySet, tuple[Input, ...]]:
+    """The From/To dates (local days, both included); anything not a date is ignored."""
+    tz = request.app[SETTINGS].tz
+    start, end = _date(request.query.get("from", "")), _date(request.query.get("to", ""))
+    if start is not None:
+        queryset = queryset.filter(at__gte=datetime.combine(start, time(), tz))
+    if end is not None:
+        queryset = queryset.filter(at__lt=datetime.combine(end + timedelta(days=1), time(), tz))
+    inputs = (
+        Input("from", N_("From"), start.isoformat() if start else "", "date"),
+        Input("to", N_("To"), end.isoformat() if end else "", "date"),
+    )
+    return queryset, inputs
+
+
+async def _listing(request: web.Request):
+    queryset, inputs = _dated(request, current_scope(request).audit_entries())
+    spec = AUDIT_LIST if current_scope(request).sees_personal_data else replace(
+        AUDIT_LIST, decorate=_redactor(request))
+    return await spec.bind(request, queryset, inputs)
+
+
+async def audit_list(request: web.Request) -> web.StreamResponse:
+    listing = await _listing(request)
+    return render(request, "audit/list.html", {"listing": listing, "page": await listing.page()})
+
+
+async def audit_export(request: web.Request) -> web.StreamResponse:
+    return await (await _listing(request)).export()
+
+
+async def audit_detail(request: web.Request) -> web.StreamResponse:
+    entry = await current_scope(request).audit_entry(path_id(request, "entry_id"))
+    await entry.fetch_related("org")
+    entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
+    keys = sorted(set(entry.before or {}) | set(entry.after or {}))
+    changes = [
+        (key, _json((entry.before or {}).get(key)) if entry.before and key in entry.before else "",
+         _json((entry.after or {}).get(key)) if entry.after and key in entry.after else "")
+        for key in keys
+    ]
+    return render(request, "audit/detail.html", {
+        "entry": entry, "changes": changes, "object_href": object_href(entry),
+        "actor_kind": actor_kind(entry),
+    })

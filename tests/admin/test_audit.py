@@ -1,0 +1,99 @@
+"""The audit log page: scoped entries, filters (who, action, object, dates, proxy), export, detail."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from models.admins import Role
+from models.audit import Actor, AuditEntry
+from models.clock import local_today
+from models.membership import clean_member, update_member
+from models.pledges import ItemKind, add_item, pledge_for
+from models.points import issue_manual_card
+from tests import factories
+from tests.admin.conftest import read_xlsx, zh
+
+_ACTION_RE = re.compile(r'<td data-column="action">([^<]*)</td>')
+
+
+def actions(html: str) -> list[str]:
+    return _ACTION_RE.findall(html)
+
+
+async def setting(org):
+    branch = await factories.scope_of(org.nanyuan_1, "b1", Role.BRANCH_SECRETARY)
+    xinfeng = await factories.scope_of(org.xinfeng_1, "x1", Role.BRANCH_SECRETARY)
+    mine = await factories.member(org.nanyuan_1, "张三", phone="13800000001")
+    other = await factories.member(org.nanyuan_2, "李四")
+    far = await factories.member(org.xinfeng_1, "王五")
+    await issue_manual_card(branch, mine.id, "扫雪")
+    await issue_manual_card(xinfeng, far.id, "义诊")
+    # A pledge item entered by the secretary for a member who cannot write: a proxy action.
+    pledge = await pledge_for(mine, 2026, Actor(admin=branch.user))
+    await add_item(pledge, ItemKind.DUTY, "代录的承诺", Actor(admin=branch.user), scope=branch)
+    await update_member(other, await clean_member({"name": "李四四", "branch": org.nanyuan_2.id,
+                                                   "member_type": "retired"}), Actor(admin=branch.user))
+    return mine, other, far
+
+
+async def test_entries_are_scoped(as_user, org):
+    mine, other, far = await setting(org)
+    branch = await as_user("branch1")
+    page = await (await branch.get("/audit")).text()
+    listed = actions(page)
+    assert "card.award" in listed and "pledge.item_add" in listed
+    assert "义诊" not in page and "李四四" not in page  # another community; another branch
+    far_entry = await AuditEntry.filter(object_type="Member", object_id=str(far.id)).first()
+    assert (await branch.get(f"/audit/{far_entry.id}")).status == 404
+    rows = read_xlsx(await (await branch.get("/audit/export.xlsx")).read())
+    assert {row[3] for row in rows[1:]} == set(listed)
+    assert all(str(far.id) != row[5] or row[4] != "Member" for row in rows[1:])
+
+    community = await as_user("nanyuan")
+    page = await (await community.get("/audit")).text()
+    assert "李四四" in page and "义诊" not in page
+    street = await as_user("street")
+    assert "义诊" in await (await street.get("/audit")).text()
+
+
+async def test_filters_dates_and_export(as_user, org):
+    mine, *_ = await setting(org)
+    client = await as_user("street")
+    proxy = await (await client.get("/audit", params={"proxy": "yes"})).text()
+    assert actions(proxy) and set(actions(proxy)) <= {"pledge.item_add", "pledge.create"}
+    assert "pledge.item_add" in actions(proxy)
+    by_action = await (await client.get("/audit", params={"action": "member.update"})).text()
+    assert actions(by_action) == ["member.update"]
+    by_who = await (await client.get("/audit", params={"actor": "b1"})).text()
+    assert "member.create" not in actions(by_who) and "card.award" in actions(by_who)
+    by_object = await (await client.get("/audit", params={"object": "PointCard"})).text()
+    assert actions(by_object) == ["card.award", "card.award"]
+    today = local_today()
+    assert actions(await (await client.get("/audit", params={"from": str(today), "to": str(today)})).text())
+    tomorrow = str(today + timedelta(days=1))
+    assert actions(await (await client.get("/audit", params={"from": tomorrow})).text()) == []
+    # Junk dates are ignored, not an error.
+    assert (await client.get("/audit", params={"from": "2026-13-45"})).status == 200
+
+    params = {"object": "PointCard", "sort": "actor"}
+    page = await (await client.get("/audit", params=params)).text()
+    rows = read_xlsx(await (await client.get("/audit/export.xlsx", params=params)).read())
+    assert [row[1] for row in rows[1:]] == re.findall(r'<td data-column="actor">([^<]*)</td>', page)
+    assert rows[0][3] == zh("Action")
+
+
+async def test_detail_shows_before_and_after_and_hides_contacts_from_staff(as_user, org):
+    mine, other, _ = await setting(org)
+    update = await AuditEntry.get(action="member.update")
+    client = await as_user("street")
+    page = await (await client.get(f"/audit/{update.id}")).text()
+    assert "李四" in page and "李四四" in page
+    assert f'href="/members/{other.id}"' in page
+    created = await AuditEntry.get(action="member.create", object_id=str(mine.id))
+    assert "13800000001" in await (await client.get(f"/audit/{created.id}")).text()
+    staff = await as_user("staff")
+    assert "13800000001" not in await (await staff.get(f"/audit/{created.id}")).text()
+    assert "13800000001" not in await (await staff.get("/audit")).text()
+    staff_rows = read_xlsx(await (await staff.get("/audit/export.xlsx")).read())
+    assert "13800000001" not in str(staff_rows)

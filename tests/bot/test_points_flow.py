@@ -1,0 +1,124 @@
+"""My points through the sandbox: this year's cards with their sources, my standing (5, 6, 7 cards),
+the community leaderboard with me highlighted, and hiding my name."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from models.admins import Role
+from models.audit import Actor
+from models.clock import current_year
+from models.awards import set_leaderboard_opt_out
+from models.members import Member
+from models.points import CardSource, award_card, issue_manual_card, revoke_card
+from tests import factories
+from tests.bot.test_wishes_flow import bound_member, buttons, forge, screen, tap
+
+YEAR = current_year()
+ME = 7101
+
+
+async def manual(scope, member: Member, count: int, reason: str = "帮助邻居") -> list:
+    return [await issue_manual_card(scope, member.id, f"{reason}{n}") for n in range(count)]
+
+
+async def open_points(harness, user_id: int = ME) -> str:
+    await harness.say(user_id, "/menu")
+    await tap(harness, user_id, "我的积分")
+    return (await screen(harness, user_id))["text"]
+
+
+async def test_my_points_lists_sources_and_standing(harness, org):
+    scope = await factories.scope_of(org.nanyuan, "nanyuan", Role.COMMUNITY_SECRETARY)
+    me = await bound_member(harness, org.nanyuan_1, ME, "张三")
+    start = datetime(YEAR, 1, 10, 2, tzinfo=UTC) if datetime.now(UTC).year == YEAR else datetime.now(UTC)
+    activity = await factories.activity(scope, org.nanyuan, starts_at=start, title="周四义诊",
+                                        now=start - timedelta(days=1))
+    wish = await factories.published_wish(org.nanyuan, "帮忙修水管")
+    await award_card(me, CardSource.ACTIVITY, activity.id, Actor.system(), when=start)
+    await award_card(me, CardSource.WISH, wish.id, Actor.system(), when=start)
+    cards = await manual(scope, me, 4, "清扫<楼道>")
+    await revoke_card(scope, cards[0].id, "重复登记")
+    # 6 cards, 1 revoked: 5 this year.
+
+    text = await open_points(harness)
+    assert f"我的 {YEAR} 年奉献积分卡" in text
+    assert "参加活动: 周四义诊" in text
+    assert "完成微心愿: 帮忙修水管" in text
+    assert "书记发放: 清扫<楼道>1" in text  # user text escaped on the way, shown as typed
+    assert "（已撤销：重复登记）" in text
+    assert text.strip().endswith("今年已获 5 张积分卡；12 月 31 日前再获 2 张即可获得奉献奖。")
+
+    await manual(scope, me, 1)
+    text = await open_points(harness)
+    assert text.strip().endswith("今年已获 6 张积分卡；12 月 31 日前再获 1 张即可获得奉献奖。")
+
+    await manual(scope, me, 1)
+    text = await open_points(harness)
+    assert f"🎉 今年已获 7 张积分卡：您已获得 {YEAR} 年度奉献奖。感谢您的奉献！" in text
+    assert "再获" not in text
+
+
+async def test_leaderboard_highlights_me_and_hides_names_on_request(harness, org):
+    scope = await factories.scope_of(org.nanyuan, "nanyuan", Role.COMMUNITY_SECRETARY)
+    xinfeng = await factories.scope_of(org.xinfeng, "xinfeng", Role.COMMUNITY_SECRETARY)
+    me = await bound_member(harness, org.nanyuan_1, ME, "张三")
+    other = await bound_member(harness, org.nanyuan_2, 7102, "李四")
+    shy = await set_leaderboard_opt_out(await factories.member(org.nanyuan_1, "王五"), True)
+    far = await factories.member(org.xinfeng_1, "外社区")
+    await manual(scope, me, 2)
+    await manual(scope, other, 3)
+    await manual(scope, shy, 4)
+    await manual(xinfeng, far, 9)
+    for n in range(11):  # push me out of the top ten
+        await manual(scope, await factories.member(org.nanyuan_2, f"队员{n:02d}"), 5)
+
+    await open_points(harness)
+    await tap(harness, ME, "社区排行榜")
+    text = (await screen(harness, ME))["text"]
+    assert f"南园社区 {YEAR} 年积分排行榜" in text
+    assert "外社区" not in text
+    assert "王五" not in text and "一名党员 — 4" not in text  # 4 cards is 12th: outside the top ten
+    lines = text.splitlines()
+    assert lines[2].startswith("1. 队员")
+    assert lines[-4:-2] == ["…", "14. 张三（我）— 2"]
+    assert "其他党员可以在这里看到您的姓名。" in text
+
+    # Fewer people: the shy member appears as "a member", me in bold with my name.
+    await factories.member(org.nanyuan_1, "空")
+    from models.points import PointCard
+
+    await PointCard.filter(member__name__startswith="队员").delete()
+    await tap(harness, ME, "我的积分")
+    await tap(harness, ME, "社区排行榜")
+    text = (await screen(harness, ME))["text"]
+    assert text.splitlines()[2:5] == ["1. 一名党员 — 4", "2. 李四 — 3", "3. 张三（我）— 2"]
+
+    answer = await tap(harness, ME, "隐藏我的姓名")
+    assert answer["text"] == "已对其他党员隐藏您的姓名。"
+    await me.refresh_from_db()
+    assert me.leaderboard_opt_out
+    text = (await screen(harness, ME))["text"]
+    assert "3. 张三（我）— 2" in text  # I still see myself
+    assert "其他党员看到的您显示为“一名党员”。" in text
+    assert any("显示我的姓名" in b for b in buttons(await screen(harness, ME)))
+
+    # The other member sees me as "a member".
+    await open_points(harness, 7102)
+    await tap(harness, 7102, "社区排行榜")
+    seen = (await screen(harness, 7102))["text"]
+    assert "3. 一名党员 — 2" in seen and "张三" not in seen and "2. 李四（我）— 3" in seen
+
+    # A stale "hide" button pressed again changes nothing more; "show" undoes it.
+    assert (await forge(harness, ME, "pt:hide"))["text"] == "已对其他党员隐藏您的姓名。"
+    await tap(harness, ME, "显示我的姓名")
+    await me.refresh_from_db()
+    assert not me.leaderboard_opt_out
+
+
+async def test_points_buttons_are_for_members_only(harness, org):
+    await harness.client.user(7199, "路人", started=True)
+    menu = await harness.say(7199, "/menu")
+    assert "我的积分" not in " ".join(buttons(menu))
+    answer = await forge(harness, 7199, "m:pts")
+    assert "邀请" in answer["text"]
