@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from locales import gettext
 from models import clock
 from models.db import apply_migrations, close_db, init_db
+from xianfeng.logging import configure_logging
 from xianfeng.settings import Settings
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
@@ -210,12 +211,8 @@ COMMANDS: dict[str, Command] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     settings = Settings()
+    configure_logging(settings.log_format, "DEBUG" if args.verbose else settings.log_level)
     clock.configure(settings.tz)
     try:
         return asyncio.run(COMMANDS[args.command](settings, args))

@@ -62,6 +62,12 @@ async def start(
     # SQLite is migrated at start; PostgreSQL deployments run `xianfeng migrate` once per release.
     await init_db(url, run_migrations=url.startswith("sqlite"))
     stack.push_async_callback(close_db)
+    if settings.metrics_port is not None:  # /metrics /healthz /readyz on an internal address
+        from admin.views.health import start_ops_listener
+
+        ops = await start_ops_listener(settings)
+        stack.push_async_callback(ops.cleanup)
+        running.extras["ops_port"] = ops.addresses[0][1]
     if admin:
         running.first_admin = await ensure_first_admin(settings.default_locale)
 

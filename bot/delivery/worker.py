@@ -23,6 +23,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup, Message
 from pydantic import ValidationError
 
+from bot import metrics
 from bot.delivery.pacing import ChatCooldown, TokenBucket
 from models.outbox import (
     OutboxMessage,
@@ -193,6 +194,7 @@ class DeliveryWorker:
                 sent = await self._send(message)
             except TelegramRetryAfter as error:
                 self.stats.rate_limited += 1
+                metrics.TELEGRAM_429.inc()
                 if await self._pause(message, error.retry_after):
                     continue  # the same row, after the pause
                 return
@@ -203,6 +205,7 @@ class DeliveryWorker:
                 self._cooldown.start(message.chat_id)
             self._check(await mark_sent(message, sent.message_id), message)
             self.stats.sent += 1
+            metrics.OUTBOX_SENT.inc()
             return
 
     async def _send(self, message: OutboxMessage) -> Message:
@@ -242,15 +245,19 @@ class DeliveryWorker:
                       self.worker_id, message.id, exc_info=error)
         if isinstance(error, TelegramForbiddenError):
             self.stats.unreachable += 1
+            metrics.OUTBOX_FAILED.labels("unreachable").inc()
             recorded = await mark_unreachable(message, description)
         elif isinstance(error, PERMANENT_ERRORS) or message.attempts >= self.max_attempts:
             recorded = await mark_dead(message, description)
         else:
             self.stats.retried += 1
+            metrics.OUTBOX_FAILED.labels("retry").inc()
             retry_at = utcnow() + self._backoff(message.attempts)
             self._check(await mark_retry(message, description, retry_at), message)
             return
         self.stats.dead += 1
+        if not isinstance(error, TelegramForbiddenError):
+            metrics.OUTBOX_FAILED.labels("dead").inc()
         log.warning("delivery worker %s: outbox #%s is dead after %d attempt(s): %s",
                     self.worker_id, message.id, message.attempts, description)
         self._check(recorded, message)
