@@ -6,9 +6,9 @@ import argparse
 import asyncio
 import csv
 import getpass
-import logging
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from locales import gettext
 from models import clock
@@ -168,6 +168,50 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_db(settings, body)
 
 
+async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from xianfeng.backup import (
+        BackupError, backup_sqlite, default_backup_path, postgres_instructions, sqlite_path,
+    )
+
+    translate = lambda text: _t(settings, text)  # noqa: E731
+    url = settings.resolved_database_url
+    try:
+        database = sqlite_path(url)
+        if database is None:
+            print(postgres_instructions(url, translate))
+            print(_t(settings, "No backup was made."), file=sys.stderr)
+            return 1
+        target = Path(args.path) if args.path else default_backup_path(database)
+        written = await asyncio.to_thread(backup_sqlite, database, target)
+    except BackupError as error:
+        print(error.render(translate), file=sys.stderr)
+        return 1
+    print(_t(settings, "Backup written to {path}.").format(path=written))
+    return 0
+
+
+async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from xianfeng.backup import BackupError, postgres_instructions, restore_sqlite, sqlite_path
+
+    translate = lambda text: _t(settings, text)  # noqa: E731
+    url = settings.resolved_database_url
+    try:
+        database = sqlite_path(url)
+        if database is None:
+            print(postgres_instructions(url, translate))
+            print(_t(settings, "Nothing was restored."), file=sys.stderr)
+            return 1
+        restored = await asyncio.to_thread(restore_sqlite, Path(args.path), database)
+    except BackupError as error:
+        print(error.render(translate), file=sys.stderr)
+        return 1
+    print(_t(settings, "Restored {path} ({members} members).").format(
+        path=args.path, members=restored.info.members))
+    if restored.previous is not None:
+        print(_t(settings, "The previous database is kept as {path}.").format(path=restored.previous))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from models.admins import Role
 
@@ -200,12 +244,20 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--csv", metavar="FILE", help="write a CSV file instead of printing")
 
     sub.add_parser("demo", help="load a demo district (东风街道 and its communities)")
+
+    backup = sub.add_parser("backup", help="copy the live SQLite database consistently "
+                            "(for PostgreSQL: how to use pg_dump)")
+    backup.add_argument("path", nargs="?", help="file or folder (default: backups/ beside the database)")
+    restore = sub.add_parser("restore", help="replace the SQLite database by a backup "
+                             "(Xianfeng stopped; the old one is kept as .bak)")
+    restore.add_argument("path", help="a file made by `xianfeng backup`")
     return parser
 
 
 COMMANDS: dict[str, Command] = {
     "run": cmd_run, "bot": cmd_bot, "admin": cmd_admin, "migrate": cmd_migrate,
     "createadmin": cmd_createadmin, "import": cmd_import, "invites": cmd_invites, "demo": cmd_demo,
+    "backup": cmd_backup, "restore": cmd_restore,
 }
 
 
