@@ -77,14 +77,18 @@ class Settings(BaseSettings):
     def _format_any_case(cls, value):
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _blank_port_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _level_any_case(cls, value):
         return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator(
-        "bot_token", "telegram_api_url", "redis_url", "webhook_url", "metrics_token", "metrics_port",
-        mode="before",
+        "bot_token", "telegram_api_url", "redis_url", "webhook_url", "metrics_token", mode="before"
     )
     @classmethod
     def _blank_is_none(cls, value):
