@@ -126,13 +126,17 @@ def check_backup(path: Path) -> BackupInfo:
         except sqlite3.DatabaseError as error:
             raise BackupError(N_("{path} is not a SQLite database."), path=str(path)) from error
         if result != "ok":
-            raise BackupError(N_("{path} is damaged (integrity check: {result})."), path=str(path), result=result)
+            raise BackupError(
+                N_("{path} is damaged (integrity check: {result})."), path=str(path), result=result
+            )
         tables = {row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
         if MIGRATIONS_TABLE not in tables or not set(CORE_TABLES) <= tables:
             raise BackupError(N_("{path} is not a Xianfeng database."), path=str(path))
         applied = tuple(row[0] for row in connection.execute(
-            f'SELECT name FROM "{MIGRATIONS_TABLE}" WHERE app = ? ORDER BY name', (MIGRATIONS_APP,)))
+            f'SELECT name FROM "{MIGRATIONS_TABLE}" WHERE app = ? ORDER BY name',
+            (MIGRATIONS_APP,),
+        ))
         if not applied:
             raise BackupError(N_("{path} is not a Xianfeng database."), path=str(path))
         unknown = sorted(set(applied) - known_migrations())
@@ -203,7 +207,9 @@ def restore_sqlite(backup: Path, database: Path, now: datetime | None = None) ->
                 stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
                 previous = database.with_name(f"{database.name}.{stamp}.bak")
                 if previous.exists():
-                    raise BackupError(N_("{path} exists already: choose a new file name."), path=str(previous))
+                    raise BackupError(
+                        N_("{path} exists already: choose a new file name."), path=str(previous)
+                    )
                 _copy(live, previous)
             source = _connect(backup, read_only=True)
             try:

@@ -208,7 +208,8 @@ async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     print(_t(settings, "Restored {path} ({members} members).").format(
         path=args.path, members=restored.info.members))
     if restored.previous is not None:
-        print(_t(settings, "The previous database is kept as {path}.").format(path=restored.previous))
+        kept = _t(settings, "The previous database is kept as {path}.")
+        print(kept.format(path=restored.previous))
     return 0
 
 
@@ -247,7 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     backup = sub.add_parser("backup", help="copy the live SQLite database consistently "
                             "(for PostgreSQL: how to use pg_dump)")
-    backup.add_argument("path", nargs="?", help="file or folder (default: backups/ beside the database)")
+    backup.add_argument(
+        "path", nargs="?", help="file or folder (default: backups/ beside the database)"
+    )
     restore = sub.add_parser("restore", help="replace the SQLite database by a backup "
                              "(Xianfeng stopped; the old one is kept as .bak)")
     restore.add_argument("path", help="a file made by `xianfeng backup`")

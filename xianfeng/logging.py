@@ -43,7 +43,9 @@ class ContextFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -87,7 +89,8 @@ def configure_logging(
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}")
     handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.addFilter(ContextFilter())
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    json_lines = log_format == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
     handler._xianfeng = True  # type: ignore[attr-defined]
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     metrics_token: str | None = Field(
-        default=None, description="bearer token for /metrics (the panel serves /metrics only with one)"
+        default=None, description="bearer token for /metrics (the panel serves it only with one)"
     )
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(

@@ -120,7 +120,8 @@ async def metrics(request: web.Request) -> web.Response:
             raise web.HTTPNotFound()  # not exposed on the panel without a token
         raise web.HTTPUnauthorized(headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     await refresh_outbox_gauge()
-    return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    body = generate_latest(REGISTRY)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def add_ops_routes(router: web.UrlDispatcher) -> None:
