@@ -160,8 +160,10 @@ def hold_app_lock(database_url: str) -> IO | None:
     """For a running Xianfeng process: a shared lock on the SQLite database's lock file, held
     until the returned file is closed (or the process ends). Restore needs it exclusively, so
     it refuses while any process holds it; a process starting during a restore waits."""
+    if fcntl is None or ":memory:" in database_url:
+        return None
     path = sqlite_path(database_url)
-    if path is None or fcntl is None:
+    if path is None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(_lock_path(path), "a+b")  # noqa: SIM115 - held for the process's lifetime

@@ -248,6 +248,7 @@ class DeliveryWorker:
             metrics.OUTBOX_FAILED.labels("unreachable").inc()
             recorded = await mark_unreachable(message, description)
         elif isinstance(error, PERMANENT_ERRORS) or message.attempts >= self.max_attempts:
+            metrics.OUTBOX_FAILED.labels("dead").inc()
             recorded = await mark_dead(message, description)
         else:
             self.stats.retried += 1
@@ -256,8 +257,6 @@ class DeliveryWorker:
             self._check(await mark_retry(message, description, retry_at), message)
             return
         self.stats.dead += 1
-        if not isinstance(error, TelegramForbiddenError):
-            metrics.OUTBOX_FAILED.labels("dead").inc()
         log.warning("delivery worker %s: outbox #%s is dead after %d attempt(s): %s",
                     self.worker_id, message.id, message.attempts, description)
         self._check(recorded, message)
