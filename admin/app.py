@@ -29,6 +29,7 @@ from admin.views import (
     public_wall,
     wishes,
 )
+from admin.views.health import setup_ops
 from models.importer import MAX_BYTES
 from xianfeng.settings import Settings
 
@@ -72,6 +73,7 @@ def create_admin_app(
     app[SANDBOX_CHAT_URL] = sandbox_chat_url or ""
     setup_templates(app)
     app.on_response_prepare.append(security.add_security_headers)
+    setup_ops(app, settings)  # request ids; /healthz /readyz /metrics past the other middlewares
     add_routes(app.router)
     return app
 

@@ -13,6 +13,7 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
 from bot.handlers import build_root_router
+from bot.metrics import UpdateMetricsMiddleware
 from bot.middlewares import TelegramUserMiddleware, UserLocaleMiddleware
 from locales import DOMAIN, LOCALES_DIR, ensure_compiled, translations
 
@@ -50,6 +51,7 @@ def create_dispatcher(*, default_locale: str, storage: BaseStorage | None = None
     dispatcher = Dispatcher(
         storage=storage, events_isolation=create_isolation(storage), default_locale=default_locale
     )
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())  # first: counts and times all
     dispatcher.update.outer_middleware(TelegramUserMiddleware())
     UserLocaleMiddleware(create_i18n(default_locale)).setup(dispatcher)
     dispatcher.include_router(build_root_router())

@@ -1,4 +1,9 @@
-"""Shared fixtures: a fresh database per test, built through the product's own functions."""
+"""Shared fixtures: a fresh database per test, built through the product's own functions.
+
+``TEST_DATABASE=postgres`` (with ``TEST_POSTGRES_URL``) runs every test that uses ``db`` on
+PostgreSQL instead of SQLite: each test gets its own database, cloned from a template that
+holds the schema (created once per session, dropped at the end).
+"""
 
 from __future__ import annotations
 
@@ -23,13 +28,115 @@ async def open_test_database(url: str) -> None:
     await Tortoise.generate_schemas()
 
 
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+if TEST_DATABASE not in ("sqlite", "postgres"):
+    raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgres, not {TEST_DATABASE!r}")
+
+# The template database of this session (PostgreSQL runs only), created on first use.
+_pg_template: str | None = None
+
+
+def _server_dsn(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+def _database_url(server_url: str, name: str) -> str:
+    base, _, _ = server_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _postgres_template(server_url: str) -> str:
+    """The session's template database with the current schema (created once)."""
+    global _pg_template
+    if _pg_template is None:
+        import asyncpg
+
+        name = f"xf_tmpl_{uuid.uuid4().hex[:12]}"
+        server = await asyncpg.connect(_server_dsn(server_url))
+        try:
+            await server.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await server.close()
+        await open_test_database(_database_url(server_url, name))
+        await Tortoise.close_connections()  # a template must have no connections when cloned
+        _pg_template = name
+    return _pg_template
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _pg_template is None:
+        return
+    import asyncio
+
+    import asyncpg
+
+    async def drop() -> None:
+        server = await asyncpg.connect(_server_dsn(os.environ["TEST_POSTGRES_URL"]))
+        try:
+            await server.execute(f'DROP DATABASE IF EXISTS "{_pg_template}" WITH (FORCE)')
+        finally:
+            await server.close()
+
+    asyncio.run(drop())
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL pass, run only the tests that use the ``db`` fixture.
+
+    The others do not depend on TEST_DATABASE (they use no database, their own SQLite file,
+    or PostgreSQL explicitly through ``pg_db``/``any_db``) and already ran in the SQLite pass.
+    """
+    if TEST_DATABASE != "postgres":
+        return
+    kept = [item for item in items if "db" in getattr(item, "fixturenames", ())]
+    deselected = [item for item in items if "db" not in getattr(item, "fixturenames", ())]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_report_header(config):
+    if TEST_DATABASE == "postgres":
+        return (
+            "test database: postgres (TEST_DATABASE): only tests using the db fixture run; "
+            "the others ran in the SQLite pass"
+        )
+    return "test database: sqlite (TEST_DATABASE=postgres runs the db tests on PostgreSQL)"
+
+
 @pytest_asyncio.fixture
 async def db(tmp_path):
-    """A fresh SQLite database with the current schema, visible to every task."""
-    url = f"sqlite://{tmp_path / 'test.sqlite3'}"
-    await open_test_database(url)
-    yield url
-    await Tortoise.close_connections()
+    """A fresh database with the current schema, visible to every task.
+
+    SQLite in ``tmp_path``; with ``TEST_DATABASE=postgres`` a new PostgreSQL database cloned
+    from the session's template, dropped afterwards.
+    """
+    if TEST_DATABASE == "sqlite":
+        url = f"sqlite://{tmp_path / 'test.sqlite3'}"
+        await open_test_database(url)
+        yield url
+        await Tortoise.close_connections()
+        return
+
+    import asyncpg
+
+    server_url = os.environ.get("TEST_POSTGRES_URL")
+    if not server_url:
+        pytest.skip("TEST_DATABASE=postgres but TEST_POSTGRES_URL is not set")
+    template = await _postgres_template(server_url)
+    name = f"xf_test_{uuid.uuid4().hex[:12]}"
+    server = await asyncpg.connect(_server_dsn(server_url))
+    try:
+        await server.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        url = _database_url(server_url, name)
+        # The schema is already there: open without generating it again.
+        EXECUTOR_CACHE.clear()
+        await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+        yield url
+        await Tortoise.close_connections()
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await server.close()
 
 
 @pytest_asyncio.fixture

@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import csv
 import getpass
-import logging
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from locales import gettext
 from models import clock
 from models.db import apply_migrations, close_db, init_db
+from xianfeng.logging import configure_logging
 from xianfeng.settings import Settings
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
@@ -167,6 +168,51 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_db(settings, body)
 
 
+async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from xianfeng.backup import (
+        BackupError, backup_sqlite, default_backup_path, postgres_instructions, sqlite_path,
+    )
+
+    translate = lambda text: _t(settings, text)  # noqa: E731
+    url = settings.resolved_database_url
+    try:
+        database = sqlite_path(url)
+        if database is None:
+            print(postgres_instructions(url, translate))
+            print(_t(settings, "No backup was made."), file=sys.stderr)
+            return 1
+        target = Path(args.path) if args.path else default_backup_path(database)
+        written = await asyncio.to_thread(backup_sqlite, database, target)
+    except BackupError as error:
+        print(error.render(translate), file=sys.stderr)
+        return 1
+    print(_t(settings, "Backup written to {path}.").format(path=written))
+    return 0
+
+
+async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from xianfeng.backup import BackupError, postgres_instructions, restore_sqlite, sqlite_path
+
+    translate = lambda text: _t(settings, text)  # noqa: E731
+    url = settings.resolved_database_url
+    try:
+        database = sqlite_path(url)
+        if database is None:
+            print(postgres_instructions(url, translate))
+            print(_t(settings, "Nothing was restored."), file=sys.stderr)
+            return 1
+        restored = await asyncio.to_thread(restore_sqlite, Path(args.path), database)
+    except BackupError as error:
+        print(error.render(translate), file=sys.stderr)
+        return 1
+    print(_t(settings, "Restored {path} ({members} members).").format(
+        path=args.path, members=restored.info.members))
+    if restored.previous is not None:
+        kept = _t(settings, "The previous database is kept as {path}.")
+        print(kept.format(path=restored.previous))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from models.admins import Role
 
@@ -199,23 +245,29 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--csv", metavar="FILE", help="write a CSV file instead of printing")
 
     sub.add_parser("demo", help="load a demo district (东风街道 and its communities)")
+
+    backup = sub.add_parser("backup", help="copy the live SQLite database consistently "
+                            "(for PostgreSQL: how to use pg_dump)")
+    backup.add_argument(
+        "path", nargs="?", help="file or folder (default: backups/ beside the database)"
+    )
+    restore = sub.add_parser("restore", help="replace the SQLite database by a backup "
+                             "(Xianfeng stopped; the old one is kept as .bak)")
+    restore.add_argument("path", help="a file made by `xianfeng backup`")
     return parser
 
 
 COMMANDS: dict[str, Command] = {
     "run": cmd_run, "bot": cmd_bot, "admin": cmd_admin, "migrate": cmd_migrate,
     "createadmin": cmd_createadmin, "import": cmd_import, "invites": cmd_invites, "demo": cmd_demo,
+    "backup": cmd_backup, "restore": cmd_restore,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     settings = Settings()
+    configure_logging(settings.log_format, "DEBUG" if args.verbose else settings.log_level)
     clock.configure(settings.tz)
     try:
         return asyncio.run(COMMANDS[args.command](settings, args))

@@ -22,6 +22,7 @@ from locales import gettext, set_default_locale
 from models import clock
 from models.bootstrap import ensure_first_admin
 from models.db import close_db, init_db
+from xianfeng.backup import hold_app_lock
 from xianfeng.scheduler import create_scheduler
 from xianfeng.settings import Settings
 
@@ -59,9 +60,18 @@ async def start(
     clock.configure(settings.tz)
     set_default_locale(settings.default_locale)
     url = settings.resolved_database_url
+    # A shared lock on a SQLite database's lock file: `xianfeng restore` refuses while it is held.
+    if (app_lock := await asyncio.to_thread(hold_app_lock, url)) is not None:
+        stack.callback(app_lock.close)
     # SQLite is migrated at start; PostgreSQL deployments run `xianfeng migrate` once per release.
     await init_db(url, run_migrations=url.startswith("sqlite"))
     stack.push_async_callback(close_db)
+    if settings.metrics_port is not None:  # /metrics /healthz /readyz on an internal address
+        from admin.views.health import start_ops_listener
+
+        ops = await start_ops_listener(settings)
+        stack.push_async_callback(ops.cleanup)
+        running.extras["ops_port"] = ops.addresses[0][1]
     if admin:
         running.first_admin = await ensure_first_admin(settings.default_locale)
 

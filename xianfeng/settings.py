@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -48,6 +49,17 @@ class Settings(BaseSettings):
     # Stable across restarts so a restarted worker takes back its crashed run's claim at once;
     # give each bot process its own when running several.
     delivery_worker_id: str = Field(default="bot", min_length=1, max_length=64)
+    # Operations: logs, metrics, health.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    metrics_token: str | None = Field(
+        default=None, description="bearer token for /metrics (the panel serves it only with one)"
+    )
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="an internal listener for /metrics, /healthz and /readyz in any process",
+    )
 
     @field_validator("default_locale")
     @classmethod
@@ -62,7 +74,24 @@ class Settings(BaseSettings):
         ZoneInfo(value)
         return value
 
-    @field_validator("bot_token", "telegram_api_url", "redis_url", "webhook_url", mode="before")
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_any_case(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _blank_port_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value):
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator(
+        "bot_token", "telegram_api_url", "redis_url", "webhook_url", "metrics_token", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value):
         return value or None

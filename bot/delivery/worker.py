@@ -24,6 +24,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup, Message
 from pydantic import ValidationError
 
+from bot import metrics
 from bot.delivery.pacing import ChatCooldown, TokenBucket
 from models.outbox import (
     OutboxMessage,
@@ -199,6 +200,7 @@ class DeliveryWorker:
                 sent = await self._send(message)
             except TelegramRetryAfter as error:
                 self.stats.rate_limited += 1
+                metrics.TELEGRAM_429.inc()
                 if await self._pause(message, error.retry_after):
                     continue  # the same row, after the pause
                 return
@@ -209,6 +211,7 @@ class DeliveryWorker:
                 self._cooldown.start(message.chat_id)
             self._check(await mark_sent(message, sent.message_id), message)
             self.stats.sent += 1
+            metrics.OUTBOX_SENT.inc()
             return
 
     async def _send(self, message: OutboxMessage) -> Message:
@@ -248,11 +251,14 @@ class DeliveryWorker:
                       self.worker_id, message.id, exc_info=error)
         if isinstance(error, TelegramForbiddenError):
             self.stats.unreachable += 1
+            metrics.OUTBOX_FAILED.labels("unreachable").inc()
             recorded = await mark_unreachable(message, description)
         elif isinstance(error, PERMANENT_ERRORS) or message.attempts >= self.max_attempts:
+            metrics.OUTBOX_FAILED.labels("dead").inc()
             recorded = await mark_dead(message, description)
         else:
             self.stats.retried += 1
+            metrics.OUTBOX_FAILED.labels("retry").inc()
             retry_at = utcnow() + self._backoff(message.attempts)
             self._check(await mark_retry(message, description, retry_at), message)
             return
