@@ -1,16 +1,62 @@
-"""Outer middlewares: who is talking to us, and in which language."""
+"""Outer middlewares: each update once, who is talking to us, and in which language."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 
 from models.members import TelegramUser, preferred_locale
+from models.updates import Claim, claim_update, finish_update, release_update
+
+log = logging.getLogger(__name__)
+
+
+class UpdateInProgress(RuntimeError):
+    """Another worker is handling this update right now: answer non-2xx, Telegram retries later."""
+
+
+async def handle_once(update_id: int, handle: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``handle()`` unless update ``update_id`` was already handled (see models/updates.py).
+
+    The claim is released when handling raises (including cancellation at shutdown), so a
+    redelivery of the update runs it again; an update another worker is still handling
+    raises :class:`UpdateInProgress`.
+    """
+    claim = await claim_update(update_id)
+    if claim is Claim.DONE:
+        log.info("update %s was already handled: ignored", update_id)
+        return None
+    if claim is Claim.BUSY:
+        raise UpdateInProgress(f"update {update_id} is being handled by another worker")
+    try:
+        result = await handle()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await release_update(update_id)
+        raise
+    await finish_update(update_id)
+    return result
+
+
+class OnceDispatcher(Dispatcher):
+    """A dispatcher that handles each update id once, for polling and webhook alike.
+
+    The claim wraps ``feed_update``, outside every middleware including aiogram's error
+    middleware: a duplicate costs one query and touches nothing else, and an error the
+    error handler lets through (a transient one, see bot/handlers/errors.py) releases the
+    claim so the redelivered update is handled again.
+    """
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        parent = super()
+        return await handle_once(update.update_id, lambda: parent.feed_update(bot, update, **kwargs))
 
 
 class TelegramUserMiddleware(BaseMiddleware):

@@ -135,6 +135,26 @@ class DeliveryWorker:
         self._stopping.set()
         await self._stopped.wait()
 
+    async def shutdown(self, running: asyncio.Task[None], timeout: float = 10.0) -> int:
+        """Stop for good within about ``timeout`` seconds (graceful shutdown).
+
+        The send in flight finishes and is recorded if it can in that time; otherwise it is
+        cancelled. Either way every row this worker still holds goes back to the queue, due
+        now, for another worker (or this one after a restart). Returns how many rows were
+        given back (the one cancelled mid-send may have reached Telegram: at most that one
+        is sent twice, as after a crash).
+        """
+        self._stopping.set()
+        done, _ = await asyncio.wait({running}, timeout=timeout)
+        if not done:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        released = await release_claims(self.worker_id)
+        if released:
+            log.warning("delivery worker %s: gave back %d row(s) at shutdown", self.worker_id, released)
+        return released
+
     async def _loop(self, *, until_idle: bool) -> None:
         self._stopped.clear()
         try:
