@@ -95,7 +95,7 @@ class WebhookServer:
         dispatcher: Dispatcher,
         bot: Bot,
         *,
-        url: str,
+        url: str | None,
         secret_token: str,
         host: str = "127.0.0.1",
         port: int = 8443,
@@ -136,6 +136,8 @@ class WebhookServer:
         await site.start()
         self._runner = runner
         self.bound_port = runner.addresses[0][1]
+        if self.url is None:  # tests: the address we just bound
+            self.url = f"http://{self.host}:{self.bound_port}{self.path}"
         if self.register:
             await self.bot.set_webhook(
                 self.url,
