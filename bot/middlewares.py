@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -16,6 +16,9 @@ from models.members import TelegramUser, preferred_locale
 from models.updates import Claim, claim_update, finish_update, release_update
 
 log = logging.getLogger(__name__)
+
+#: How stale ``TelegramUser.last_seen_at`` may get before an update writes it again.
+SEEN_EVERY = timedelta(minutes=5)
 
 
 class UpdateInProgress(RuntimeError):
@@ -86,21 +89,32 @@ class TelegramUserMiddleware(BaseMiddleware):
 
     @staticmethod
     async def _touch(user: User, *, reachable: bool) -> TelegramUser:
+        """One query for a known user whose profile is unchanged (the common case): the
+        row is written only when something changed or ``last_seen_at`` is over
+        ``SEEN_EVERY`` old, so a busy chat does not cost a write per update."""
         now = datetime.now(UTC)
         profile = {
             "first_name": (user.first_name or "")[:128],
             "username": user.username,
             "language_code": user.language_code,
-            "last_seen_at": now,
         }
-        if reachable:
-            profile["unreachable_since"] = None
-        tg_user, created = await TelegramUser.get_or_create(id=user.id, defaults=profile)
-        if not created:
-            await TelegramUser.filter(id=user.id).update(**profile)
-            for key, value in profile.items():
+        tg_user = await TelegramUser.get_or_none(id=user.id).select_related("member")
+        if tg_user is None:
+            tg_user, created = await TelegramUser.get_or_create(
+                id=user.id, defaults={**profile, "last_seen_at": now}
+            )
+            if created:
+                tg_user.member = None  # a new account is bound to nobody
+                return tg_user
+            await tg_user.fetch_related("member")  # created meanwhile by another update
+        changes = {key: value for key, value in profile.items() if getattr(tg_user, key) != value}
+        if reachable and tg_user.unreachable_since is not None:
+            changes["unreachable_since"] = None
+        if changes or tg_user.last_seen_at is None or now - tg_user.last_seen_at >= SEEN_EVERY:
+            changes["last_seen_at"] = now
+            await TelegramUser.filter(id=user.id).update(**changes)
+            for key, value in changes.items():
                 setattr(tg_user, key, value)
-        await tg_user.fetch_related("member")
         return tg_user
 
 
