@@ -71,6 +71,11 @@ class Result:
     seconds: float
     latencies: list[float]
     failures: int
+    cpu_seconds: float  # the worker processes' CPU time (user + system) while measured
+
+    @property
+    def cpu_ms_per_update(self) -> float:
+        return self.cpu_seconds * 1000 / self.updates if self.updates else 0.0
 
     @property
     def rate(self) -> float:
@@ -118,6 +123,9 @@ async def seed(database_url: str, users: int) -> int:
     from models.scope import Scope
     from models.wishes import WishCategory, publish_wish, submit_wish
 
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()  # insert SQL is cached per table, not per dialect: SQLite, then PostgreSQL
     await apply_migrations(database_url)
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
     try:
@@ -200,9 +208,14 @@ class Process:
                 await self.process.wait()
         self.reader.cancel()
 
-    @property
-    def errors(self) -> int:
-        return sum(" ERROR " in line for line in self.lines)
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far (Linux /proc)."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -235,8 +248,13 @@ async def start_workers(
             "DATA_DIR": tmp, "REDIS_URL": redis_url or "",
             "REDIS_KEY_PREFIX": f"xf-bench-{uuid.uuid4().hex[:8]}",
         }
-        workers = [await spawn(["-m", "xianfeng.cli", "bot", "--worker-id", f"bench-{i}"], env)
-                   for i in range(count)]
+        def command(i: int) -> list[str]:
+            argv = ["-m", "xianfeng.cli", "bot", "--worker-id", f"bench-{i}"]
+            if profile := os.environ.get("BENCH_PROFILE"):  # BENCH_PROFILE=/tmp/w: cProfile each worker
+                argv = ["-m", "cProfile", "-o", f"{profile}-{i}.prof", *argv]
+            return argv
+
+        workers = [await spawn(command(i), env) for i in range(count)]
     for worker in workers:
         await worker.ready()
     return workers
@@ -301,13 +319,15 @@ async def run_config(
             first_latency = len(delivery.latencies)
             failures_before = delivery.failures
             target = delivery.delivered + total
+            cpu_before = sum(w.cpu_seconds() for w in workers)
             began = time.perf_counter()
             state.webhook.url = url
             state.update_notifier.notify()
             await wait_delivered(sandbox, target, workers)
             seconds = time.perf_counter() - began
+            cpu = sum(w.cpu_seconds() for w in workers) - cpu_before
             return Result(label, total, seconds, delivery.latencies[first_latency:],
-                          delivery.failures - failures_before)
+                          delivery.failures - failures_before, cpu)
         finally:
             for worker in workers:
                 await worker.stop()
@@ -323,13 +343,19 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         f"through the sandbox webhook (40 connections, one at a time per chat); CPUs: {os.cpu_count()}",
         "",
         f"{'configuration':<34} {'updates':>7} {'updates/s':>10} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'ratio':>6} {'retried':>7}",
+        f"{'ratio':>6} {'CPU ms/upd':>10} {'retried':>7}",
     ]
     for result in results:
         lines.append(
             f"{result.label:<34} {result.updates:>7} {result.rate:>10.1f} {result.percentile(0.5):>8.1f} "
-            f"{result.percentile(0.95):>8.1f} {result.rate / baseline.rate:>6.2f} {result.failures:>7}"
+            f"{result.percentile(0.95):>8.1f} {result.rate / baseline.rate:>6.2f} "
+            f"{result.cpu_ms_per_update:>10.2f} {result.failures:>7}"
         )
+    lines += [
+        "",
+        "ratio: updates/s over the echo bot's; CPU ms/upd: the worker processes' CPU time per update;",
+        "retried: deliveries answered non-2xx (e.g. SQLite busy with two writers) and delivered again.",
+    ]
     one = [r for r in results if r.label.startswith("xianfeng, 1 worker")]
     if one:
         verdicts = ", ".join(
