@@ -108,7 +108,7 @@ async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running)
 
     Shutdown (reverse order of start): stop taking updates and let the ones in flight
     finish (bounded by SHUTDOWN_TIMEOUT), then stop the outbox worker the same way
-    (rows it still holds go back to the queue), then close the FSM storage and the session.
+    (a send cut off goes back to the queue), then close the FSM storage and the session.
     """
     token, api_url = bot_endpoint(settings, running.sandbox)
     running.bot = bot = create_bot(token, api_url)
@@ -122,6 +122,9 @@ async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running)
     )
     stack.push_async_callback(dispatcher.storage.close)
 
+    if settings.use_webhook and "delivery_worker_id" not in settings.model_fields_set:
+        log.warning("DELIVERY_WORKER_ID is the default %r: when several bot processes run, give "
+                    "each its own (xianfeng bot --worker-id ID)", settings.delivery_worker_id)
     worker = running.delivery = DeliveryWorker(
         bot, worker_id=settings.delivery_worker_id,
         global_rate=settings.delivery_rate, per_chat_interval=settings.delivery_per_chat_interval,
