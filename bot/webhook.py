@@ -127,8 +127,11 @@ class WebhookServer:
 
     async def start(self) -> None:
         await self.dispatcher.emit_startup(bot=self.bot, **self._workflow())
+        # A handler runs to its end even if Telegram hangs up meanwhile: it is then recorded
+        # as done and the redelivery does nothing (cancelling it halfway would redo its first
+        # half). Shutdown still cancels what runs past shutdown_timeout.
         runner = web.AppRunner(
-            self.app, access_log=None, shutdown_timeout=self.shutdown_timeout, handler_cancellation=True
+            self.app, access_log=None, shutdown_timeout=self.shutdown_timeout, handler_cancellation=False
         )
         await runner.setup()
         reuse_port = self.reuse_port and hasattr(socket, "SO_REUSEPORT")
