@@ -145,7 +145,8 @@ async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running)
 
     # Polling: a bot that used a webhook before must drop it, or getUpdates is refused.
     with contextlib.suppress(Exception):
-        if (await bot.get_webhook_info()).url:
+        if (webhook := await bot.get_webhook_info()).url:
+            log.warning("WEBHOOK_URL is not set: deleting the webhook %s to poll", webhook.url)
             await bot.delete_webhook()
     running.polling = asyncio.create_task(
         dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False), name="bot-polling"
