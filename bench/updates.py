@@ -331,6 +331,9 @@ async def run_config(
         finally:
             for worker in workers:
                 await worker.stop()
+            if os.environ.get("BENCH_LOG"):  # BENCH_LOG=1: show what the workers logged
+                for worker in workers:
+                    print("".join(worker.lines), file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- report
@@ -342,12 +345,12 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         f"Update benchmark: {args.users} users x {args.rounds} rounds of {len(mix(0, 0))} updates "
         f"through the sandbox webhook (40 connections, one at a time per chat); CPUs: {os.cpu_count()}",
         "",
-        f"{'configuration':<34} {'updates':>7} {'updates/s':>10} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'configuration':<42} {'updates':>7} {'updates/s':>10} {'p50 ms':>8} {'p95 ms':>8} "
         f"{'ratio':>6} {'CPU ms/upd':>10} {'retried':>7}",
     ]
     for result in results:
         lines.append(
-            f"{result.label:<34} {result.updates:>7} {result.rate:>10.1f} {result.percentile(0.5):>8.1f} "
+            f"{result.label:<42} {result.updates:>7} {result.rate:>10.1f} {result.percentile(0.5):>8.1f} "
             f"{result.percentile(0.95):>8.1f} {result.rate / baseline.rate:>6.2f} "
             f"{result.cpu_ms_per_update:>10.2f} {result.failures:>7}"
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 
 from models.members import TelegramUser, preferred_locale
-from models.updates import Claim, claim_update, finish_update, release_update
+from models.updates import STALE_AFTER, Claim, claim_update, finish_update, release_update
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,26 @@ async def handle_once(update_id: int, handle: Callable[[], Awaitable[Any]]) -> A
     try:
         result = await handle()
     except BaseException:
-        with contextlib.suppress(Exception):
-            await release_update(update_id)
+        await _retrying(release_update, update_id, "release its claim")
         raise
-    await finish_update(update_id)
+    # Handled: even if this write fails the update must not be reported as failed (a
+    # redelivery would only wait and then do it twice), so it is retried, then logged.
+    await _retrying(finish_update, update_id, "record it as handled")
     return result
+
+
+async def _retrying(write: Callable[[int], Awaitable[None]], update_id: int, what: str) -> None:
+    """``write(update_id)``, retried briefly (SQLite may be busy); a failure is only logged:
+    an unfinished claim is taken over after ``STALE_AFTER``."""
+    for pause in (0.05, 0.2, 0.5, None):
+        try:
+            await write(update_id)
+            return
+        except Exception as error:  # noqa: BLE001
+            if pause is None:
+                log.warning("update %s: could not %s (%s)", update_id, what, error)
+                return
+            await asyncio.sleep(pause)
 
 
 class OnceDispatcher(Dispatcher):
