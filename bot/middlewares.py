@@ -13,7 +13,7 @@ from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 
 from models.members import TelegramUser, preferred_locale
-from models.updates import STALE_AFTER, Claim, claim_update, finish_update, release_update
+from models.updates import Claim, claim_update, finish_update, release_update
 
 log = logging.getLogger(__name__)
 
