@@ -18,7 +18,10 @@ receives exactly the same updates.
 
 Figures: updates/s from the first delivery to the last answer; p50/p95 of the time from
 posting an update to the webhook's answer (the handler's whole work, measured by the
-sandbox, the same way for both bots); the ratio to the echo bot. Nothing is asserted.
+sandbox, the same way for both bots); the ratio to the echo bot; the workers' CPU time per
+update (a figure less sensitive to a busy machine). Nothing is asserted. Debugging aids:
+``BENCH_LOG=1`` prints what the workers logged, ``BENCH_PROFILE=/tmp/w`` writes a cProfile
+of each worker to ``/tmp/w-<n>.prof``.
 """
 
 from __future__ import annotations
