@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.handlers import build_root_router
 from bot.metrics import UpdateMetricsMiddleware
-from bot.middlewares import TelegramUserMiddleware, UserLocaleMiddleware
+from bot.middlewares import OnceDispatcher, TelegramUserMiddleware, UserLocaleMiddleware
 from locales import DOMAIN, LOCALES_DIR, ensure_compiled, translations
 
 SANDBOX_TOKEN = "1000000001:sandbox-token-not-secret"
@@ -30,11 +30,14 @@ def create_i18n(default_locale: str) -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
 
 
-def create_storage(redis_url: str | None) -> BaseStorage:
+def create_storage(redis_url: str | None, *, key_prefix: str = "xianfeng") -> BaseStorage:
+    """Redis when configured (conversations survive restarts and are shared by workers),
+    else memory. ``key_prefix`` separates deployments (and tests) sharing one Redis."""
     if redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(redis_url)
+        return RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(prefix=key_prefix))
     return MemoryStorage()
 
 
@@ -46,10 +49,16 @@ def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
     return create() if create is not None else SimpleEventIsolation()
 
 
-def create_dispatcher(*, default_locale: str, storage: BaseStorage | None = None) -> Dispatcher:
+def create_dispatcher(
+    *, default_locale: str, storage: BaseStorage | None = None, redeliver_transient: bool = False
+) -> Dispatcher:
+    """The bot's dispatcher. ``redeliver_transient`` (webhook mode): a transient failure
+    (database, Redis or Telegram unreachable) is raised to the webhook, which answers 500
+    so Telegram delivers the update again, instead of apologising to the user."""
     storage = storage or MemoryStorage()
-    dispatcher = Dispatcher(
-        storage=storage, events_isolation=create_isolation(storage), default_locale=default_locale
+    dispatcher = OnceDispatcher(
+        storage=storage, events_isolation=create_isolation(storage), default_locale=default_locale,
+        redeliver_transient=redeliver_transient,
     )
     dispatcher.update.outer_middleware(UpdateMetricsMiddleware())  # first: counts and times all
     dispatcher.update.outer_middleware(TelegramUserMiddleware())

@@ -17,6 +17,7 @@ from models.points import PointCard
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration
 from models.teams import Team, TeamMembership
+from models.updates import ProcessedUpdate
 from models.wishes import Wish, WishProgress
 
 __models__ = [
@@ -27,4 +28,5 @@ __models__ = [
     NoticeLink,
     Registration, ServicePost, PostClaim, Team, TeamMembership, ActivitySeries, Activity, SignUp,
     ReminderSent, AwardRule,
+    ProcessedUpdate,
 ]

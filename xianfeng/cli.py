@@ -41,6 +41,8 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_bot(settings: Settings, args: argparse.Namespace) -> int:
     from xianfeng.runtime import serve
 
+    if args.worker_id:
+        settings = settings.model_copy(update={"delivery_worker_id": args.worker_id})
     await serve(settings, bot=True, admin=False, scheduler=not args.no_scheduler)
     return 0
 
@@ -226,8 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run bot, admin panel and scheduler in one process "
                    "(with no BOT_TOKEN also the sandbox Bot API server and its chat page)")
-    bot = sub.add_parser("bot", help="run only the bot (and the scheduler)")
-    bot.add_argument("--no-scheduler", action="store_true", help="leave the scheduler to another process")
+    bot = sub.add_parser(
+        "bot", help="run only the bot (and the scheduler); polling, or a webhook with WEBHOOK_URL",
+        description="Several bot processes may run at once (on PostgreSQL, with Redis): each update "
+        "is handled once, the outbox is shared, and only one of them runs the scheduler.",
+    )
+    bot.add_argument("--no-scheduler", action="store_true",
+                     help="never run the scheduler here (by default one bot process takes it)")
+    bot.add_argument("--worker-id", metavar="ID",
+                     help="this process's outbox worker id (DELIVERY_WORKER_ID); unique per process")
     sub.add_parser("admin", help="run only the admin panel")
     sub.add_parser("migrate", help="apply database migrations")
 

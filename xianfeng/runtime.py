@@ -10,7 +10,7 @@ import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiohttp import web
 
 from admin.app import create_admin_app
@@ -18,11 +18,13 @@ from bot.app import create_bot, create_dispatcher, create_storage
 from bot.delivery import DeliveryWorker
 from bot.sandbox import SandboxServer
 from bot.sandbox.state import DEFAULT_BOT_USERNAME
+from bot.webhook import WebhookServer, wait_for_tasks
 from locales import gettext, set_default_locale
 from models import clock
 from models.bootstrap import ensure_first_admin
 from models.db import close_db, init_db
 from xianfeng.backup import hold_app_lock
+from models.locks import Leadership, scheduler_lock
 from xianfeng.scheduler import create_scheduler
 from xianfeng.settings import Settings
 
@@ -40,6 +42,10 @@ class Running:
     ready_seconds: float = 0.0
     polling: asyncio.Task | None = None
     bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+    webhook: WebhookServer | None = None
+    delivery: DeliveryWorker | None = None
+    leadership: Leadership | None = None
     extras: dict = field(default_factory=dict)
 
 
@@ -84,34 +90,7 @@ async def start(
         DEFAULT_BOT_USERNAME if settings.use_sandbox else None
     )
     if bot:
-        token, api_url = bot_endpoint(settings, running.sandbox)
-        running.bot = create_bot(token, api_url)
-        me = await running.bot.get_me()
-        running.bot_username = me.username
-        dispatcher = create_dispatcher(
-            default_locale=settings.default_locale, storage=create_storage(settings.redis_url)
-        )
-        running.polling = asyncio.create_task(
-            dispatcher.start_polling(running.bot, handle_signals=False), name="bot-polling"
-        )
-        worker = DeliveryWorker(
-            running.bot, worker_id=settings.delivery_worker_id,
-            global_rate=settings.delivery_rate, per_chat_interval=settings.delivery_per_chat_interval,
-            per_group_interval=settings.delivery_per_group_interval,
-            max_attempts=settings.delivery_max_attempts,
-        )
-        delivery = asyncio.create_task(worker.run(), name="outbox-delivery")
-
-        async def stop_bot() -> None:
-            await worker.stop()  # the send in flight finishes and is recorded
-            await delivery
-            with contextlib.suppress(RuntimeError):
-                await dispatcher.stop_polling()
-            with contextlib.suppress(asyncio.CancelledError):
-                await running.polling
-            await dispatcher.storage.close()
-
-        stack.push_async_callback(stop_bot)
+        await start_bot(settings, stack, running)
 
     if admin:
         app = create_admin_app(
@@ -128,12 +107,100 @@ async def start(
         running.admin_url = settings.admin_public_url or f"http://{settings.admin_host}:{port}/"
 
     if scheduler:
-        jobs = create_scheduler(settings)
-        jobs.start()
-        stack.callback(jobs.shutdown, wait=False)
+        running.leadership = await start_scheduler(settings, stack)
 
     running.ready_seconds = time.perf_counter() - began
     return running
+
+
+async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running) -> None:
+    """The bot: updates by webhook (WEBHOOK_URL) or polling, and the outbox worker.
+
+    Shutdown (reverse order of start): stop taking updates and let the ones in flight
+    finish (bounded by SHUTDOWN_TIMEOUT), then stop the outbox worker the same way
+    (a send cut off goes back to the queue), then close the FSM storage and the session.
+    """
+    token, api_url = bot_endpoint(settings, running.sandbox)
+    running.bot = bot = create_bot(token, api_url)
+    stack.push_async_callback(bot.session.close)
+    me = await bot.get_me()
+    running.bot_username = me.username
+    running.dispatcher = dispatcher = create_dispatcher(
+        default_locale=settings.default_locale,
+        storage=create_storage(settings.redis_url, key_prefix=settings.redis_key_prefix),
+        redeliver_transient=settings.use_webhook,
+    )
+    stack.push_async_callback(dispatcher.storage.close)
+
+    if settings.use_webhook and "delivery_worker_id" not in settings.model_fields_set:
+        log.warning("DELIVERY_WORKER_ID is the default %r: when several bot processes run, give "
+                    "each its own (xianfeng bot --worker-id ID)", settings.delivery_worker_id)
+    worker = running.delivery = DeliveryWorker(
+        bot, worker_id=settings.delivery_worker_id,
+        global_rate=settings.delivery_rate, per_chat_interval=settings.delivery_per_chat_interval,
+        per_group_interval=settings.delivery_per_group_interval,
+        max_attempts=settings.delivery_max_attempts,
+    )
+    delivery = asyncio.create_task(worker.run(), name="outbox-delivery")
+    stack.push_async_callback(worker.shutdown, delivery, settings.shutdown_timeout)
+
+    if settings.use_webhook:
+        running.webhook = WebhookServer(
+            dispatcher, bot, url=settings.webhook_url, secret_token=settings.webhook_secret,
+            host=settings.webhook_host, port=settings.webhook_port,
+            path=settings.resolved_webhook_path, shutdown_timeout=settings.shutdown_timeout,
+        )
+        await running.webhook.start()
+        stack.push_async_callback(running.webhook.stop)
+        return
+
+    # Polling: a bot that used a webhook before must drop it, or getUpdates is refused.
+    with contextlib.suppress(Exception):
+        if (webhook := await bot.get_webhook_info()).url:
+            log.warning("WEBHOOK_URL is not set: deleting the webhook %s to poll", webhook.url)
+            await bot.delete_webhook()
+    running.polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False), name="bot-polling"
+    )
+
+    async def stop_polling() -> None:
+        with contextlib.suppress(RuntimeError):
+            await dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running.polling
+        # Updates already taken from Telegram are still being handled: let them finish.
+        in_flight = getattr(dispatcher, "_handle_update_tasks", set())
+        if cancelled := await wait_for_tasks(set(in_flight), settings.shutdown_timeout):
+            log.warning("shutdown: %d update(s) still running after %.0f s were cancelled",
+                        cancelled, settings.shutdown_timeout)
+
+    stack.push_async_callback(stop_polling)
+
+
+async def start_scheduler(settings: Settings, stack: AsyncExitStack) -> Leadership:
+    """The scheduler runs in one process only: whichever holds the scheduler lock (a
+    PostgreSQL advisory lock, or a file lock next to a SQLite database); the others try
+    again every SCHEDULER_LOCK_RETRY seconds and take over when the holder is gone."""
+    jobs: list = []
+
+    def begin() -> None:
+        scheduler = create_scheduler(settings)
+        scheduler.start()
+        jobs.append(scheduler)
+
+    def end() -> None:
+        while jobs:
+            jobs.pop().shutdown(wait=False)
+
+    leadership = Leadership(
+        scheduler_lock(settings.resolved_database_url), begin, end, retry=settings.scheduler_lock_retry
+    )
+    leadership.begin()
+    stack.push_async_callback(leadership.close)
+    # Give the first try a moment so a lone process reports the scheduler as running at start.
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(leadership.changed.wait(), 2.0)
+    return leadership
 
 
 def banner(settings: Settings, running: Running) -> str:

@@ -11,13 +11,14 @@ from bot.notify_community import generate_and_announce, send_activity_reminders
 from bot.notify_pledges import send_half_year_reminders
 from models import clock
 from models.admins import purge_expired
+from models.updates import prune_processed_updates
 from xianfeng.settings import Settings
 
 
 def create_scheduler(settings: Settings) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     scheduler.add_job(
-        purge_expired, CronTrigger(hour=3, minute=30, timezone=settings.tz),
+        housekeeping, CronTrigger(hour=3, minute=30, timezone=settings.tz),
         id="housekeeping", replace_existing=True, coalesce=True, misfire_grace_time=3600,
     )
     # Job bodies claim their work with conditional updates, so a double run sends nothing twice.
@@ -39,6 +40,12 @@ def create_scheduler(settings: Settings) -> AsyncIOScheduler:
         id="half-year-reminders", replace_existing=True, coalesce=True, misfire_grace_time=86400,
     )
     return scheduler
+
+
+async def housekeeping() -> None:
+    """Nightly: expired panel sessions and login attempts, processed update ids of past days."""
+    await purge_expired()
+    await prune_processed_updates()
 
 
 async def remind_half_year_summaries() -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locales import DEFAULT_LOCALE, LOCALES
@@ -24,8 +24,23 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     redis_url: str | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
+    redis_key_prefix: str = Field(default="xianfeng", min_length=1, description="FSM keys in Redis")
+    webhook_url: str | None = Field(
+        default=None, description="public HTTPS address Telegram posts updates to; unset: polling"
+    )
+    webhook_secret: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$",
+        description="X-Telegram-Bot-Api-Secret-Token: 1-256 of A-Z a-z 0-9 _ -",
+    )
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    webhook_path: str | None = Field(default=None, description="default: the path of WEBHOOK_URL")
+    shutdown_timeout: float = Field(
+        default=10.0, gt=0, description="seconds in-flight updates and sends get at shutdown"
+    )
+    scheduler_lock_retry: float = Field(
+        default=10.0, gt=0, description="seconds between tries to take over the scheduler"
+    )
     admin_host: str = "127.0.0.1"
     admin_port: int = 8080
     admin_public_url: str | None = None
@@ -90,7 +105,8 @@ class Settings(BaseSettings):
         return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator(
-        "bot_token", "telegram_api_url", "redis_url", "webhook_url", "metrics_token", mode="before"
+        "bot_token", "telegram_api_url", "redis_url", "webhook_url", "webhook_secret", "webhook_path",
+        "metrics_token", mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value):
@@ -104,6 +120,24 @@ class Settings(BaseSettings):
     def use_sandbox(self) -> bool:
         """The sandbox Bot API server runs only when no real token is configured."""
         return not self.bot_token
+
+    @property
+    def use_webhook(self) -> bool:
+        return bool(self.webhook_url)
+
+    @property
+    def resolved_webhook_path(self) -> str:
+        """Where the webhook server listens: WEBHOOK_PATH, else the path of WEBHOOK_URL."""
+        from urllib.parse import urlsplit
+
+        path = self.webhook_path or urlsplit(self.webhook_url or "").path or "/telegram/webhook"
+        return path if path.startswith("/") else f"/{path}"
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET (Telegram sends it back with each update)")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

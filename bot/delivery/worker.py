@@ -123,6 +123,7 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopped.set()
+        self._current: OutboxMessage | None = None  # the row being sent
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -141,6 +142,31 @@ class DeliveryWorker:
         """
         self._stopping.set()
         await self._stopped.wait()
+
+    async def shutdown(self, running: asyncio.Task[None], timeout: float = 10.0) -> bool:
+        """Stop for good within about ``timeout`` seconds (graceful shutdown).
+
+        The send in flight finishes and is recorded if it can in that time; otherwise it is
+        cancelled and its row goes back to the queue, due now, for another worker (or this
+        one after a restart). Only the row this worker instance holds is touched, so a
+        worker id shared by mistake cannot take back another process's claim. Returns
+        whether a row was given back (it may have reached Telegram: at most that one is sent
+        twice, as after a crash).
+        """
+        self._stopping.set()
+        done, _ = await asyncio.wait({running}, timeout=timeout)
+        if done:
+            return False
+        held = self._current
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        if held is None:
+            return False
+        released = await mark_retry(held, "given back at shutdown: the send was cut off", utcnow())
+        if released:
+            log.warning("delivery worker %s: gave back outbox #%s at shutdown", self.worker_id, held.id)
+        return released
 
     async def _loop(self, *, until_idle: bool) -> None:
         self._stopped.clear()
@@ -189,7 +215,11 @@ class DeliveryWorker:
         )
         if message is None:
             return False
-        await self._deliver(message)
+        self._current = message
+        try:
+            await self._deliver(message)
+        finally:
+            self._current = None
         return True
 
     async def _deliver(self, message: OutboxMessage) -> None:

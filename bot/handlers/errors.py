@@ -14,8 +14,41 @@ from models.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-async def on_error(event: ErrorEvent) -> None:
+def is_transient(error: BaseException) -> bool:
+    """A failure that the same update may not hit a moment later: a database, Redis or
+    Telegram that cannot be reached or is busy. Bugs and domain refusals are not."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+    from tortoise.exceptions import DBConnectionError, OperationalError
+
+    transient: tuple[type[BaseException], ...] = (
+        ConnectionError, TimeoutError, DBConnectionError, OperationalError,
+        TelegramNetworkError, TelegramRetryAfter, TelegramServerError,
+    )
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        transient += (RedisConnectionError, RedisTimeoutError)
+    except ImportError:  # pragma: no cover - redis is a dependency
+        pass
+    try:
+        from asyncpg import PostgresConnectionError
+
+        transient += (PostgresConnectionError,)
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(error, transient)
+
+
+async def on_error(event: ErrorEvent, redeliver_transient: bool = False) -> None:
+    """Apologise for a failure; in webhook mode let a transient one through instead, so the
+    webhook answers 500 and Telegram delivers the update again (retrying a bug would only
+    repeat it, so bugs are answered and logged)."""
     update = event.update
+    if redeliver_transient and is_transient(event.exception):
+        log.warning("Update %s failed (%s): Telegram will deliver it again",
+                    update.update_id, type(event.exception).__name__)
+        raise event.exception
     if isinstance(event.exception, DomainError):
         text = refusal_text(event.exception, _)
     else:

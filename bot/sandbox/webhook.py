@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -64,8 +65,26 @@ def validate_webhook_url(url: str) -> str:
     return url
 
 
+def queue_key(update: Any) -> Any:
+    """Updates of one chat are delivered one at a time and in order, like Telegram's Bot API
+    server does; different chats are delivered in parallel (up to ``max_connections``)."""
+    payload = update.payload if isinstance(update.payload, dict) else {}
+    chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
+    if isinstance(chat, dict) and "id" in chat:
+        return ("chat", chat["id"])
+    sender = payload.get("from") or payload.get("user")
+    if isinstance(sender, dict) and "id" in sender:
+        return ("chat", sender["id"])
+    return ("update", update.update_id)
+
+
 class WebhookDelivery:
-    """Background task delivering ``state.updates`` while a webhook is set."""
+    """Background task delivering ``state.updates`` while a webhook is set.
+
+    Up to the webhook's ``max_connections`` requests are in flight at once, at most one per
+    chat (a chat's updates arrive in order). A failed delivery is retried with exponential
+    backoff, holding back that chat's later updates meanwhile.
+    """
 
     def __init__(
         self,
@@ -82,14 +101,21 @@ class WebhookDelivery:
         self.retry_max = retry_max
         self.request_timeout = request_timeout
         self.delivered = 0
+        #: Failed delivery attempts (non-2xx, refused connections, timeouts).
+        self.failures = 0
+        #: Seconds from sending each delivered update to the webhook's 2xx answer.
+        self.latencies: list[float] = []
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._in_flight: dict[Any, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         if self._task is not None:
             return
         self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.request_timeout), trust_env=False
+            timeout=aiohttp.ClientTimeout(total=self.request_timeout),
+            connector=aiohttp.TCPConnector(limit=0),
+            trust_env=False,
         )
         self._task = asyncio.create_task(self._run(), name="sandbox-webhook-delivery")
 
@@ -99,35 +125,67 @@ class WebhookDelivery:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        tasks = list(self._in_flight.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._in_flight.clear()
         if self._session is not None:
             await self._session.close()
             self._session = None
 
     async def _run(self) -> None:
-        delay = self.retry_base
         state = self.state
         while not state.closing:
             webhook = state.webhook
-            if not webhook.url or not state.updates:
-                await state.update_notifier.wait(30.0)
+            if webhook.url:
+                self._start_deliveries(webhook.max_connections or 40)
+            await state.update_notifier.wait(30.0)
+
+    def _start_deliveries(self, limit: int) -> None:
+        seen: set[Any] = set()
+        for update in self.state.updates:  # no await in this loop: the deque cannot change
+            if len(self._in_flight) >= limit:
+                return
+            key = queue_key(update)
+            if key in seen:
+                continue  # an earlier update of this chat goes first
+            seen.add(key)
+            if key in self._in_flight:
                 continue
-            update = state.updates[0]
-            try:
-                ok = await self._deliver(webhook.url, webhook.secret_token, update.to_api())
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - never let the worker die
-                log.exception("webhook delivery failed unexpectedly")
-                self._fail(f"Internal sandbox error: {error}")
-                ok = False
-            if ok:
-                if state.updates and state.updates[0] is update:
-                    state.updates.popleft()
-                self.delivered += 1
-                delay = self.retry_base
-                continue
-            await asyncio.sleep(delay)
-            delay = min(self.retry_max, delay * 2)
+            task = asyncio.create_task(self._deliver_until_done(key, update))
+            self._in_flight[key] = task
+
+    async def _deliver_until_done(self, key: Any, update: Any) -> None:
+        state = self.state
+        delay = self.retry_base
+        url = state.webhook.url
+        try:
+            while not state.closing and state.webhook.url == url and update in state.updates:
+                began = time.perf_counter()
+                try:
+                    ok = await self._deliver(url, state.webhook.secret_token, update.to_api())
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # noqa: BLE001 - never let the worker die
+                    log.exception("webhook delivery failed unexpectedly")
+                    self._fail(f"Internal sandbox error: {error}")
+                    ok = False
+                if ok:
+                    self.latencies.append(time.perf_counter() - began)
+                    with contextlib.suppress(ValueError):
+                        state.updates.remove(update)
+                    self.delivered += 1
+                    return
+                self.failures += 1
+                await asyncio.sleep(delay)
+                delay = min(self.retry_max, delay * 2)
+        finally:
+            if self._in_flight.get(key) is asyncio.current_task():
+                del self._in_flight[key]
+            state.update_notifier.notify()  # the next update of this chat may go now
 
     def _fail(self, message: str) -> None:
         self.state.webhook.last_error_date = now_unix()

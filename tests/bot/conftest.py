@@ -5,32 +5,65 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from collections.abc import Callable
+
 import pytest_asyncio
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
 
 from bot.app import create_bot, create_dispatcher
 from bot.sandbox import SandboxClient, SandboxServer
+from bot.webhook import WebhookServer
+
+
+WEBHOOK_SECRET = "test-webhook-secret"
 
 
 class BotHarness:
-    """A sandbox, a client acting as users, and a bot process that can be restarted."""
+    """A sandbox, a client acting as users, and a bot process that can be restarted.
 
-    def __init__(self, sandbox: SandboxServer, client: SandboxClient) -> None:
+    ``mode="webhook"``: the bot serves a webhook on a loopback port and the sandbox
+    delivers to it; ``storage_factory`` gives each (re)started bot a new FSM storage.
+    """
+
+    def __init__(
+        self, sandbox: SandboxServer, client: SandboxClient, *, mode: str = "polling",
+        storage_factory: Callable[[], BaseStorage] | None = None,
+    ) -> None:
         self.sandbox = sandbox
         self.client = client
+        self.mode = mode
+        self.storage_factory = storage_factory
         self.bot: Bot | None = None
         self.dispatcher: Dispatcher | None = None
+        self.webhook: WebhookServer | None = None
         self._polling: asyncio.Task | None = None
 
     async def start_bot(self) -> None:
         self.bot = create_bot(self.sandbox.token, self.sandbox.url)
-        self.dispatcher = create_dispatcher(default_locale="zh_Hans")
+        storage = self.storage_factory() if self.storage_factory else None
+        self.dispatcher = create_dispatcher(
+            default_locale="zh_Hans", storage=storage, redeliver_transient=self.mode == "webhook"
+        )
+        if self.mode == "webhook":
+            self.webhook = WebhookServer(
+                self.dispatcher, self.bot, url=None, secret_token=WEBHOOK_SECRET, port=0,
+                path="/tg", shutdown_timeout=5, reuse_port=False,
+            )
+            await self.webhook.start()
+            return
         self._polling = asyncio.create_task(
             self.dispatcher.start_polling(self.bot, handle_signals=False, polling_timeout=1)
         )
         # No need to wait for readiness: the sandbox queues updates until they are polled.
 
     async def stop_bot(self) -> None:
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+            await self.dispatcher.storage.close()
+            await self.bot.session.close()
+            return
         if self._polling is None:
             return
         with contextlib.suppress(RuntimeError):
@@ -38,6 +71,7 @@ class BotHarness:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(self._polling, 10)
         self._polling = None
+        await self.dispatcher.storage.close()
 
     async def restart_bot(self) -> None:
         """Like restarting the bot process: a new Bot and Dispatcher, same database."""
@@ -60,12 +94,12 @@ class BotHarness:
         return await self.client.wait_until(user_id, enough)
 
 
-@pytest_asyncio.fixture
-async def harness(org):
+@contextlib.asynccontextmanager
+async def running_harness(**options):
     sandbox = SandboxServer()
     await sandbox.start()
     client = SandboxClient(sandbox.url, default_timeout=5)
-    harness = BotHarness(sandbox, client)
+    harness = BotHarness(sandbox, client, **options)
     await harness.start_bot()
     try:
         yield harness
@@ -73,3 +107,16 @@ async def harness(org):
         await harness.stop_bot()
         await client.close()
         await sandbox.stop()
+
+
+@pytest_asyncio.fixture
+async def harness(org):
+    async with running_harness() as harness:
+        yield harness
+
+
+@pytest_asyncio.fixture
+async def webhook_harness(org):
+    """The same, with the bot on a webhook the sandbox delivers to."""
+    async with running_harness(mode="webhook") as harness:
+        yield harness

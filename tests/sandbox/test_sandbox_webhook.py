@@ -125,3 +125,65 @@ async def test_aiogram_webhook_reply_is_executed(sandbox, bot, client):
     finally:
         await bot.delete_webhook(drop_pending_updates=True)
         await runner.cleanup()
+
+
+class HoldingEndpoint:
+    """Holds every request until released; records what is in flight."""
+
+    def __init__(self, fail_first_of: int | None = None) -> None:
+        self.in_flight: list[tuple[int, str]] = []
+        self.most_in_flight = 0
+        self.done: list[tuple[int, str]] = []
+        self.release = asyncio.Event()
+        self.fail_first_of = fail_first_of
+        self.failed = False
+
+    async def handle(self, request: web.Request) -> web.Response:
+        message = json.loads(await request.read())["message"]
+        key = (message["chat"]["id"], message["text"])
+        self.in_flight.append(key)
+        self.most_in_flight = max(self.most_in_flight, len(self.in_flight))
+        try:
+            await self.release.wait()
+            if key[0] == self.fail_first_of and not self.failed:
+                self.failed = True
+                return web.Response(status=500)
+            self.done.append(key)
+            return web.json_response({})
+        finally:
+            self.in_flight.remove(key)
+
+
+async def test_chats_in_parallel_each_chat_in_order(sandbox, bot, client):
+    endpoint = HoldingEndpoint(fail_first_of=501)
+    app = web.Application()
+    app.router.add_post("/hook", endpoint.handle)
+    runner, base = await serve(app)
+    try:
+        await bot.set_webhook(f"{base}/hook", max_connections=3)
+        for chat in (501, 502, 503, 504):
+            for n in range(3):
+                await client.send_text(chat, f"{chat}-{n}")
+        for _ in range(100):
+            if len(endpoint.in_flight) == 3:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+        # max_connections requests at once, never two of one chat
+        assert len(endpoint.in_flight) == 3
+        assert len({chat for chat, _ in endpoint.in_flight}) == 3
+        endpoint.release.set()
+        for _ in range(200):
+            if len(endpoint.done) == 12:
+                break
+            await asyncio.sleep(0.02)
+        assert endpoint.most_in_flight == 3
+        for chat in (501, 502, 503, 504):
+            # in order, even across the failed first delivery of chat 501
+            assert [text for c, text in endpoint.done if c == chat] == [f"{chat}-{n}" for n in range(3)]
+        assert sandbox.webhook_delivery.delivered == 12 and sandbox.webhook_delivery.failures == 1
+        assert len(sandbox.webhook_delivery.latencies) == 12
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()
