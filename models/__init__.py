@@ -15,6 +15,7 @@ from models.pledges import Pledge, PledgeItem, PledgeProgress
 from models.points import PointCard
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration
+from models.reports import Report
 from models.teams import Team, TeamMembership
 from models.wishes import Wish, WishProgress
 
@@ -26,4 +27,5 @@ __models__ = [
     NoticeLink,
     Registration, ServicePost, PostClaim, Team, TeamMembership, ActivitySeries, Activity, SignUp,
     ReminderSent,
+    Report,
 ]
