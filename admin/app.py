@@ -14,6 +14,7 @@ from admin.errors import error_middleware
 from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.templating import setup_templates
 from admin.views import (
+    account,
     broadcasts,
     community,
     delivery,
@@ -25,6 +26,7 @@ from admin.views import (
     pledges_notice,
     pledges_review,
     public_wall,
+    reports,
     wishes,
 )
 from models.importer import MAX_BYTES
@@ -201,5 +203,14 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/community/teams/{team_id:\d+}/leader", c.team_leader, name="team.leader")
     router.add_post(r"/community/teams/{team_id:\d+}/requests/{membership_id:\d+}/approve", c.membership_approve, name="team.approve")
     router.add_post(r"/community/teams/{team_id:\d+}/requests/{membership_id:\d+}/decline", c.membership_decline, name="team.decline")
+
+    router.add_get("/account", account.account_page, name="account")
+    router.add_post("/account", account.link_member)
+    router.add_get("/reports", reports.report_list, name="reports")
+    router.add_get("/reports/export.xlsx", reports.report_export, name="reports.export")
+    router.add_post("/reports/build", reports.build_now, name="reports.build")
+    router.add_get("/reports/yearly", reports.yearly_report, name="reports.yearly")
+    router.add_get(r"/reports/{report_id:\d+}", reports.report_detail, name="report")
+    router.add_get(r"/reports/{report_id:\d+}.xlsx", reports.report_download, name="report.xlsx")
 
     router.add_static("/static/", STATIC_DIR, name="static")

@@ -122,8 +122,9 @@ class Report(Model):
         ordering = ["-period_start", "org_id"]
 
     @property
-    def totals(self) -> dict[str, int]:
-        return self.data.get("total", {})
+    def last_day(self) -> date:
+        """The period's last local day (``period_end`` is exclusive)."""
+        return self.period_end - timedelta(days=1)
 
 
 # --------------------------------------------------------------------------- periods

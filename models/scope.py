@@ -26,6 +26,7 @@ from models.outbox import OutboxMessage
 from models.pledges import Pledge
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration
+from models.reports import REPORT_UNIT_KINDS, Report
 from models.teams import Team, TeamMembership
 from models.wishes import Wish
 
@@ -199,3 +200,19 @@ class Scope:
 
     def signups(self) -> QuerySet[SignUp]:
         return SignUp.filter(activity__community__path__startswith=self.path)
+
+    # Reports: kept for the districts, sub-districts and communities in scope.
+
+    def reports(self) -> QuerySet[Report]:
+        return Report.filter(org__path__startswith=self.path)
+
+    async def report(self, report_id: int) -> Report:
+        report = await self.reports().get_or_none(id=report_id)
+        if report is None:
+            raise NotFound(N_("No such report in your organisation."))
+        return report
+
+    @property
+    def has_reports(self) -> bool:
+        """Reports are kept for this user's own unit (a branch secretary has none of their own)."""
+        return self.org.kind in REPORT_UNIT_KINDS
