@@ -15,6 +15,7 @@ from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.templating import setup_templates
 from admin.views import (
     account,
+    dashboard,
     broadcasts,
     community,
     delivery,
@@ -76,14 +77,9 @@ def create_admin_app(
     return app
 
 
-async def home(request: web.Request) -> web.StreamResponse:
-    # The dashboard comes later; until then the member list is the start page.
-    raise web.HTTPFound("/members")
-
-
 def add_routes(router: web.UrlDispatcher) -> None:
     public = auth.public
-    router.add_get("/", home, name="home")
+    router.add_get("/", dashboard.dashboard, name="home")
     router.add_get("/login", public(auth.login_page), name="login")
     router.add_post("/login", public(auth.login))
     router.add_post("/logout", auth.logout, name="logout")
