@@ -128,6 +128,8 @@ class Pledge(Model):
     class Meta:
         table = "pledge"
         ordering = ["-year", "id"]
+        # The panel's lists: a unit's pledges of a year, members without a pledge, newest submissions.
+        indexes = (("branch_id", "year"), ("year", "member_id"), ("submitted_at",))
 
     @property
     def is_branch_pledge(self) -> bool:
@@ -152,6 +154,7 @@ class PledgeItem(Model):
     class Meta:
         table = "pledge_item"
         ordering = ["position", "id"]
+        indexes = (("pledge_id", "position"),)
 
 
 class PledgeProgress(Model):

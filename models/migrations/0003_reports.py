@@ -5,6 +5,7 @@ from json import dumps, loads
 from models.reports import ReportKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0001_initial')]
@@ -31,5 +32,26 @@ class Migration(migrations.Migration):
             model_name='AdminUser',
             name='member',
             field=fields.ForeignKeyField('models.Member', source_field='member_id', null=True, db_constraint=True, to_field='id', related_name='admin_users', on_delete=OnDelete.SET_NULL),
+        ),
+        # Indexes found by bench/admin.py: the pledge list, its items, members per branch.
+        ops.AddIndex(
+            model_name='Member',
+            index=Index(fields=['branch_id', 'name']),
+        ),
+        ops.AddIndex(
+            model_name='Pledge',
+            index=Index(fields=['branch_id', 'year']),
+        ),
+        ops.AddIndex(
+            model_name='Pledge',
+            index=Index(fields=['year', 'member_id']),
+        ),
+        ops.AddIndex(
+            model_name='Pledge',
+            index=Index(fields=['submitted_at']),
+        ),
+        ops.AddIndex(
+            model_name='PledgeItem',
+            index=Index(fields=['pledge_id', 'position']),
         ),
     ]
