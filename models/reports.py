@@ -176,7 +176,7 @@ async def _pledge_facts(metric: str, root: OrgUnit, start: datetime, end: dateti
     ids = await AuditEntry.filter(
         action=_PLEDGE_ACTIONS[metric], object_type=Pledge.__name__, at__gte=start, at__lt=end,
         org__path__startswith=root.path,
-    ).distinct().values_list("object_id", flat=True)
+    ).order_by("object_id").distinct().values_list("object_id", flat=True)
     pledge_ids = sorted({int(value) for value in ids if str(value).isdigit()})
     facts: list[Fact] = []
     for offset in range(0, len(pledge_ids), _ID_CHUNK):
@@ -276,8 +276,8 @@ class _Tree:
 
 async def _work_units_of(unit: OrgUnit) -> list[WorkUnit]:
     """Work units with members in ``unit`` and below."""
-    ids = await Member.filter(branch__path__startswith=unit.path, work_unit_id__isnull=False).distinct(
-    ).values_list("work_unit_id", flat=True)
+    ids = await Member.filter(branch__path__startswith=unit.path, work_unit_id__isnull=False).order_by(
+        "work_unit_id").distinct().values_list("work_unit_id", flat=True)
     return list(await WorkUnit.filter(id__in=list(ids))) if ids else []
 
 

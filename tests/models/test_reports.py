@@ -94,3 +94,22 @@ async def test_yearly_report_sums_the_months(org):
     again = await build_yearly_report(org.street, 2026)
     assert again.id == report.id
     assert await Report.filter(kind=ReportKind.YEARLY).count() == 1
+
+
+async def test_reports_and_dashboard_figures_on_postgres(pg_db):
+    """The grouped queries (DISTINCT, GROUP BY over joins) are valid PostgreSQL too."""
+    from admin.views.dashboard import dashboard_data
+    from models.scope import Scope
+    from models.admins import AdminUser
+    from tests import factories
+
+    org = await factories.org_tree()
+    await build_week(org)
+    reports = {r.org_id: r for r in await build_weekly_reports(now=NOW)}
+    assert reports[org.street.id].data["total"] == EXPECTED_TOTAL
+    assert [w["name"] for w in reports[org.street.id].data["idle_work_units"]] == ["区税务局"]
+    yearly = await build_yearly_report(org.nanyuan, 2026)
+    assert yearly.data["total"]["cards_issued"] == 3
+    scope = await Scope.of(await AdminUser.get(username="nanyuan_secretary"))
+    data = await dashboard_data(scope, lambda message: message)
+    assert [(label, value) for label, value, _href in data["counts"]][0] == ("Members", 2)
