@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models import clock
 
 from models.activities import SignUpStatus
 from models.attendance import mark_attendance
@@ -105,3 +110,12 @@ EXPECTED_TOTAL = {
     "pledges_returned": 1,
     "cards_issued": 2,  # the activity attended and the wish fulfilled
 }
+
+
+@pytest.fixture(autouse=False)
+def shanghai():
+    """The week above is in Asia/Shanghai, whatever zone an earlier test left configured."""
+    previous = clock.zone()
+    clock.configure(ZoneInfo("Asia/Shanghai"))
+    yield
+    clock.configure(previous)

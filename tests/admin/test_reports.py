@@ -3,6 +3,8 @@ now, the yearly report; each scoped (a community secretary sees only their commu
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import re
 from html import unescape
@@ -11,7 +13,9 @@ from openpyxl import load_workbook
 
 from models.reports import Report, ReportKind, build_weekly_reports
 from tests.admin.conftest import post_form, zh
-from tests.report_data import NOW, WEEK_START, build_week
+from tests.report_data import NOW, WEEK_START, build_week, shanghai  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("shanghai")
 
 
 def field_error(html: str, field: str) -> str:

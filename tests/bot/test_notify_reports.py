@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from models.admins import AdminUser, Role
 from models.members import TelegramUser
 from models.outbox import OutboxMessage
 from models.reports import Report, ReportKind
 from bot.notify_reports import send_weekly_reports
 from tests import factories
-from tests.report_data import NOW, build_week
+from tests.report_data import NOW, build_week, shanghai  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("shanghai")
 
 PANEL = "https://panel.example.org"
 

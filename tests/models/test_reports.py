@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import date
 
 from models.org import WorkUnit
 from models.reports import Report, ReportKind, build_weekly_reports, build_yearly_report, previous_week
-from tests.report_data import EXPECTED_TOTAL, NOW, WEEK_END, WEEK_START, build_week
+from tests.report_data import EXPECTED_TOTAL, NOW, WEEK_END, WEEK_START, build_week, shanghai  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("shanghai")
 
 
 def _row(rows, name):
