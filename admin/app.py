@@ -15,6 +15,8 @@ from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.templating import setup_templates
 from admin.views import (
     audit,
+    account,
+    dashboard,
     broadcasts,
     community,
     delivery,
@@ -27,6 +29,7 @@ from admin.views import (
     pledges_review,
     points,
     public_wall,
+    reports,
     wishes,
 )
 from admin.views.health import setup_ops
@@ -78,14 +81,9 @@ def create_admin_app(
     return app
 
 
-async def home(request: web.Request) -> web.StreamResponse:
-    # The dashboard comes later; until then the member list is the start page.
-    raise web.HTTPFound("/members")
-
-
 def add_routes(router: web.UrlDispatcher) -> None:
     public = auth.public
-    router.add_get("/", home, name="home")
+    router.add_get("/", dashboard.dashboard, name="home")
     router.add_get("/login", public(auth.login_page), name="login")
     router.add_post("/login", public(auth.login))
     router.add_post("/logout", auth.logout, name="logout")
@@ -235,5 +233,13 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/audit", audit.audit_list, name="audit")
     router.add_get("/audit/export.xlsx", audit.audit_export, name="audit.export")
     router.add_get(r"/audit/{entry_id:\d+}", audit.audit_detail, name="audit_entry")
+    router.add_get("/account", account.account_page, name="account")
+    router.add_post("/account", account.link_member)
+    router.add_get("/reports", reports.report_list, name="reports")
+    router.add_get("/reports/export.xlsx", reports.report_export, name="reports.export")
+    router.add_post("/reports/build", reports.build_now, name="reports.build")
+    router.add_get("/reports/yearly", reports.yearly_report, name="reports.yearly")
+    router.add_get(r"/reports/{report_id:\d+}", reports.report_detail, name="report")
+    router.add_get(r"/reports/{report_id:\d+}.xlsx", reports.report_download, name="report.xlsx")
 
     router.add_static("/static/", STATIC_DIR, name="static")

@@ -16,6 +16,7 @@ from models.pledges import Pledge, PledgeItem, PledgeProgress
 from models.points import PointCard
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration
+from models.reports import Report
 from models.teams import Team, TeamMembership
 from models.updates import ProcessedUpdate
 from models.wishes import Wish, WishProgress
@@ -27,6 +28,5 @@ __models__ = [
     PointCard, Wish, WishProgress, Pledge, PledgeItem, PledgeProgress,
     NoticeLink,
     Registration, ServicePost, PostClaim, Team, TeamMembership, ActivitySeries, Activity, SignUp,
-    ReminderSent, AwardRule,
-    ProcessedUpdate,
+    ReminderSent, AwardRule, ProcessedUpdate, Report,
 ]

@@ -84,6 +84,10 @@ class AdminUser(Model):
         "models.OrgUnit", related_name="admins", on_delete=fields.RESTRICT
     )
     locale = fields.CharField(max_length=8, null=True)
+    # The user's own member record: weekly reports reach them through its Telegram account.
+    member = fields.ForeignKeyField(
+        "models.Member", related_name="admin_users", null=True, on_delete=fields.SET_NULL
+    )
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)

@@ -74,6 +74,7 @@ class Member(Model):
     class Meta:
         table = "member"
         ordering = ["id"]
+        indexes = (("branch_id", "name"),)
 
     def __str__(self) -> str:
         return self.name

@@ -128,6 +128,8 @@ class Pledge(Model):
     class Meta:
         table = "pledge"
         ordering = ["-year", "id"]
+        # The panel's lists: a unit's pledges of a year, members without a pledge, newest submissions.
+        indexes = (("branch_id", "year"), ("year", "member_id"), ("submitted_at",))
 
     @property
     def is_branch_pledge(self) -> bool:
@@ -152,6 +154,7 @@ class PledgeItem(Model):
     class Meta:
         table = "pledge_item"
         ordering = ["position", "id"]
+        indexes = (("pledge_id", "position"),)
 
 
 class PledgeProgress(Model):
@@ -512,5 +515,16 @@ def items_by_kind(items: list[PledgeItem]) -> list[tuple[ItemKind, list[PledgeIt
 
 
 async def years_of(pledges: QuerySet[Pledge]) -> list[int]:
-    """The years ``pledges`` are for, newest first (for a year filter)."""
-    return list(await pledges.order_by("-year").distinct().values_list("year", flat=True))
+    """The years ``pledges`` are for, newest first (for a year filter).
+
+    One "latest year before the last one found" query per year: each walks the year index
+    from the top and stops at its first row, where a DISTINCT reads every pledge in scope
+    (50 ms on 100k pledges, on every page of the pledge list).
+    """
+    years: list[int] = []
+    while True:
+        remaining = pledges.filter(year__lt=years[-1]) if years else pledges
+        found = await remaining.order_by("-year").limit(1).values_list("year", flat=True)
+        if not found:
+            return years
+        years.append(found[0])

@@ -28,6 +28,7 @@ from models.pledges import Pledge
 from models.points import PointCard
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration
+from models.reports import REPORT_UNIT_KINDS, Report
 from models.teams import Team, TeamMembership
 from models.wishes import Wish
 
@@ -233,3 +234,18 @@ class Scope:
         if entry is None:
             raise NotFound(N_("No such audit entry in your organisation."))
         return entry
+    # Reports: kept for the districts, sub-districts and communities in scope.
+
+    def reports(self) -> QuerySet[Report]:
+        return Report.filter(org__path__startswith=self.path)
+
+    async def report(self, report_id: int) -> Report:
+        report = await self.reports().get_or_none(id=report_id)
+        if report is None:
+            raise NotFound(N_("No such report in your organisation."))
+        return report
+
+    @property
+    def has_reports(self) -> bool:
+        """Reports are kept for this user's own unit (a branch secretary has none of their own)."""
+        return self.org.kind in REPORT_UNIT_KINDS

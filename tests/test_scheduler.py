@@ -15,13 +15,33 @@ def test_jobs_have_stable_ids_and_configured_times():
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
         "housekeeping", "wish-reminders", "half-year-reminders", "activity-reminders",
-        "activity-occurrences",
+        "activity-occurrences", "weekly-report",
     }
 
     now = datetime(2026, 1, 10, tzinfo=ZoneInfo("Europe/Berlin"))
     fire = jobs["half-year-reminders"].trigger.get_next_fire_time(None, now)
     assert (fire.month, fire.day, fire.hour) == (6, 20, 9)
     assert fire.tzinfo.key == "Europe/Berlin"
+
+
+def test_weekly_report_runs_on_mondays_at_the_configured_time():
+    settings = Settings(_env_file=None, weekly_report_at="07:45", timezone="Europe/Berlin",
+                        admin_public_url="https://panel.example.org")
+    job = create_scheduler(settings).get_job("weekly-report")
+    fire = job.trigger.get_next_fire_time(None, datetime(2026, 3, 11, tzinfo=ZoneInfo("Europe/Berlin")))
+    assert (fire.date().isoformat(), fire.hour, fire.minute) == ("2026-03-16", 7, 45)
+    assert job.args == ("https://panel.example.org",)
+    default = create_scheduler(Settings(_env_file=None)).get_job("weekly-report")
+    fire = default.trigger.get_next_fire_time(None, datetime(2026, 3, 11, tzinfo=ZoneInfo("Asia/Shanghai")))
+    assert (fire.weekday(), fire.hour, fire.minute) == (0, 8, 0)
+
+
+def test_weekly_report_time_is_validated():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, weekly_report_at="24:00")
 
 
 async def test_scheduler_starts_inside_the_loop_and_shuts_down():

@@ -9,6 +9,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.notify import send_wish_reminders
 from bot.notify_community import generate_and_announce, send_activity_reminders
 from bot.notify_pledges import send_half_year_reminders
+from bot.notify_reports import send_weekly_reports
 from models import clock
 from models.admins import purge_expired
 from models.updates import prune_processed_updates
@@ -38,6 +39,12 @@ def create_scheduler(settings: Settings) -> AsyncIOScheduler:
     scheduler.add_job(
         remind_half_year_summaries, CronTrigger(month=month, day=day, hour=9, timezone=settings.tz),
         id="half-year-reminders", replace_existing=True, coalesce=True, misfire_grace_time=86400,
+    )
+    hour, minute = (int(part) for part in settings.weekly_report_at.split(":"))
+    scheduler.add_job(
+        send_weekly_reports, CronTrigger(day_of_week="mon", hour=hour, minute=minute, timezone=settings.tz),
+        args=[settings.panel_url], id="weekly-report", replace_existing=True, coalesce=True,
+        max_instances=1, misfire_grace_time=86400,
     )
     return scheduler
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     half_year_review_opens: str = Field(
         default="07-01", pattern=r"^\d{2}-\d{2}$", description="MM-DD: members are reminded to sum up"
     )
+    weekly_report_at: str = Field(
+        default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="HH:MM in TIMEZONE: every Monday the previous week's report is built and sent",
+    )
     delivery_rate: float = Field(default=28.0, gt=0, description="outbox messages per second overall")
     delivery_per_chat_interval: float = Field(default=1.0, ge=0)
     # Telegram allows about 20 messages a minute in a group: one every 3 s.
@@ -115,6 +119,11 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def panel_url(self) -> str:
+        """Where secretaries open the panel: ADMIN_PUBLIC_URL, else the address it listens on."""
+        return self.admin_public_url or f"http://{self.admin_host}:{self.admin_port}"
 
     @property
     def use_sandbox(self) -> bool:

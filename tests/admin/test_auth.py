@@ -167,7 +167,8 @@ async def test_cookies_are_secure_when_the_panel_is_served_over_https(make_clien
     assert "Secure" in response.headers["Set-Cookie"]
 
 
-async def test_home_redirects_to_members(as_user):
+async def test_home_is_the_dashboard(as_user):
     client = await as_user("branch1")
     response = await client.get("/", allow_redirects=False)
-    assert response.headers["Location"] == "/members"
+    assert response.status == 200
+    assert 'class="dashboard-counts"' in await response.text()
