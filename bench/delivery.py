@@ -38,7 +38,7 @@ from tortoise.transactions import in_transaction
 from bot.sandbox import SandboxServer
 from bot.sandbox.state import SendLog
 from bot.sandbox.testing import sandbox_bot
-from models.db import tortoise_config
+from models.db import open_tortoise, tortoise_config
 from models.outbox import WAITING, OutboxStatus, enqueue, status_counts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +146,7 @@ async def outbox_run(
     """Enqueue one notification per recipient and let a worker process drain them."""
     sandbox.actions.bulk_register(start_id=1, count=count)
     expected = {(chat, f"notification for {chat}") for chat in range(1, count + 1)}
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await open_tortoise(tortoise_config(database_url), _enable_global_fallback=True)
     try:
         await Tortoise.generate_schemas()
         async with in_transaction():

@@ -58,7 +58,7 @@ from bot.callbacks import (
 )
 from bot.sandbox import SandboxServer
 from models import clock
-from models.db import apply_migrations, tortoise_config
+from models.db import apply_migrations, open_tortoise, tortoise_config
 from models.pledges import ItemKind
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,7 +130,7 @@ async def seed(database_url: str, users: int) -> int:
 
     EXECUTOR_CACHE.clear()  # insert SQL is cached per table, not per dialect: SQLite, then PostgreSQL
     await apply_migrations(database_url)
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await open_tortoise(tortoise_config(database_url), _enable_global_fallback=True)
     try:
         system = Actor.system("bench")
         district = await create_org_unit("东风区委", OrgKind.DISTRICT)

@@ -18,7 +18,7 @@ from tortoise import Tortoise
 
 from bot.delivery import DeliveryWorker
 from bot.sandbox.testing import sandbox_bot
-from models.db import tortoise_config
+from models.db import open_tortoise, tortoise_config
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,7 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def main(args: argparse.Namespace) -> None:
-    await Tortoise.init(config=tortoise_config(args.database), _enable_global_fallback=True)
+    await open_tortoise(tortoise_config(args.database), _enable_global_fallback=True)
     bot = sandbox_bot(args.api_url, args.token)
     worker = DeliveryWorker(
         bot, worker_id=args.worker_id, global_rate=args.rate, per_chat_interval=args.per_chat

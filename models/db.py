@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from tortoise import Tortoise
+from tortoise import Tortoise, timezone
 from tortoise.migrations.api import migrate
 
 APP = "models"
@@ -27,7 +28,11 @@ def tortoise_config(database_url: str) -> dict:
 
 
 async def apply_migrations(database_url: str) -> None:
-    await migrate(config=tortoise_config(database_url))
+    previous = os.environ.get("TIMEZONE")
+    try:
+        await migrate(config=tortoise_config(database_url))
+    finally:
+        _give_timezone_back(previous)
     await Tortoise.close_connections()
 
 
@@ -35,7 +40,29 @@ async def init_db(database_url: str, *, run_migrations: bool = True) -> None:
     """Open the database for this process (every task sees it), migrating first if asked."""
     if run_migrations:
         await apply_migrations(database_url)
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await open_tortoise(tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def open_tortoise(config: dict, **options) -> None:
+    """``Tortoise.init`` that leaves the process's ``TIMEZONE`` variable as it was.
+
+    Tortoise writes its own zone (UTC) into ``os.environ["TIMEZONE"]``, which is also
+    Xianfeng's setting: a ``Settings()`` read afterwards would silently get UTC.
+    """
+    previous = os.environ.get("TIMEZONE")
+    try:
+        await Tortoise.init(config=config, **options)
+    finally:
+        _give_timezone_back(previous)
+
+
+def _give_timezone_back(previous: str | None) -> None:
+    # Tortoise reads its zone once and caches it: read it now, while it is still UTC.
+    timezone.get_use_tz(), timezone.get_timezone(), timezone.get_default_timezone()
+    if previous is None:
+        os.environ.pop("TIMEZONE", None)
+    else:
+        os.environ["TIMEZONE"] = previous
 
 
 async def close_db() -> None:

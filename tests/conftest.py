@@ -15,7 +15,7 @@ import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from models.db import tortoise_config
+from models.db import open_tortoise, tortoise_config
 from tests import factories
 
 
@@ -24,7 +24,7 @@ async def open_test_database(url: str) -> None:
     # Tortoise caches insert SQL per (connection name, table), not per dialect; only the
     # test suite switches one process between SQLite and PostgreSQL, so it clears the cache.
     EXECUTOR_CACHE.clear()
-    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    await open_tortoise(tortoise_config(url), _enable_global_fallback=True)
     await Tortoise.generate_schemas()
 
 
@@ -131,7 +131,7 @@ async def db(tmp_path):
         url = _database_url(server_url, name)
         # The schema is already there: open without generating it again.
         EXECUTOR_CACHE.clear()
-        await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+        await open_tortoise(tortoise_config(url), _enable_global_fallback=True)
         yield url
         await Tortoise.close_connections()
         await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

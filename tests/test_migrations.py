@@ -6,7 +6,7 @@ from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from models.admins import AdminUser
-from models.db import apply_migrations, init_db, tortoise_config
+from models.db import apply_migrations, init_db, open_tortoise, tortoise_config
 from models.org import OrgUnit
 
 
@@ -31,7 +31,7 @@ async def test_migrations_apply_on_fresh_postgres(fresh_postgres_url):
 
 async def test_models_have_no_unmigrated_changes():
     config = tortoise_config("sqlite://:memory:")
-    await Tortoise.init(config=config)
+    await open_tortoise(config)
     try:
         writers = await MigrationAutodetector(Tortoise.apps, config["apps"]).changes()
     finally:

@@ -16,7 +16,7 @@ from tortoise import Tortoise
 
 from admin.app import create_admin_app
 from admin.views.health import start_ops_listener
-from models.db import tortoise_config
+from models.db import open_tortoise, tortoise_config
 from models.outbox import enqueue
 from xianfeng.logging import configure_logging, request_id_var, update_id_var
 from xianfeng.settings import Settings
@@ -73,7 +73,7 @@ def samples(text: str) -> dict[tuple[str, tuple], float]:
 
 
 async def test_healthz_answers_without_login_cookie_or_database(panel):
-    await Tortoise.init(config=tortoise_config("postgres://nobody@127.0.0.1:1/none"))
+    await open_tortoise(tortoise_config("postgres://nobody@127.0.0.1:1/none"))
     try:
         client = await panel()
         response = await client.get("/healthz", allow_redirects=False)
@@ -93,7 +93,7 @@ async def test_readyz_is_ok_when_the_database_answers(db, panel):
 
 
 async def test_readyz_is_503_naming_the_database_when_it_is_down(panel):
-    await Tortoise.init(config=tortoise_config("postgres://nobody@127.0.0.1:1/none"))
+    await open_tortoise(tortoise_config("postgres://nobody@127.0.0.1:1/none"))
     try:
         client = await panel()
         response = await client.get("/readyz")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from aiohttp import web
 from tortoise.queryset import QuerySet
@@ -128,10 +128,13 @@ def _dated(request: web.Request, queryset: QuerySet[AuditEntry]) -> tuple[QueryS
     """The From/To dates (local days, both included); anything not a date is ignored."""
     tz = request.app[SETTINGS].tz
     start, end = _date(request.query.get("from", "")), _date(request.query.get("to", ""))
+    # Bounds go to the database in UTC: SQLite compares stored times as text.
     if start is not None:
-        queryset = queryset.filter(at__gte=datetime.combine(start, time(), tz))
+        queryset = queryset.filter(at__gte=datetime.combine(start, time(), tz).astimezone(UTC))
     if end is not None:
-        queryset = queryset.filter(at__lt=datetime.combine(end + timedelta(days=1), time(), tz))
+        queryset = queryset.filter(
+            at__lt=datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC)
+        )
     inputs = (
         Input("from", N_("From"), start.isoformat() if start else "", "date"),
         Input("to", N_("To"), end.isoformat() if end else "", "date"),
