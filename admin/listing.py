@@ -121,6 +121,9 @@ class ListSpec:
     filters: tuple[Filter, ...] = ()
     search_fields: tuple[str, ...] = ()
     personal_search_fields: tuple[str, ...] = ()
+    # To-many searches, e.g. a pledge's item texts: each turns the search text into a
+    # condition (an ``id__in`` subquery), so the list needs neither a join nor DISTINCT.
+    search_conditions: tuple[Callable[[str], Q], ...] = ()
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     page_size: int = 50
@@ -157,9 +160,10 @@ class ListSpec:
 
         search = query.get("q", "").strip()[:SEARCH_MAX]
         search_fields = self.search_fields + (self.personal_search_fields if personal_ok else ())
-        if search and search_fields:
+        if search and (search_fields or self.search_conditions):
             queryset = queryset.filter(
-                Q(*(Q(**{f"{name}__icontains": search}) for name in search_fields), join_type="OR")
+                Q(*(Q(**{f"{name}__icontains": search}) for name in search_fields),
+                  *(condition(search) for condition in self.search_conditions), join_type="OR")
             )
 
         controls = []
