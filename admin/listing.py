@@ -97,6 +97,11 @@ class Column:
     translate: bool = False  # the value is a message id (a domain label)
     personal: bool = False  # contact details: only for roles that may see them
     in_table: bool = True  # False: only in the Excel export
+    # The rows in this column's ascending order, as consecutive segments (each a filter; together
+    # they cover every row once), e.g. branch pledges (no member name) then members' pledges.
+    # A page is read segment by segment, so each query can walk an index with LIMIT (an inner
+    # join to the member name) instead of sorting every row; descending reverses the segments.
+    sort_segments: tuple[Mapping[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,9 @@ class ListSpec:
         if sort.removeprefix("-") not in self.sortable:
             sort = self.default_sort
         descending = sort.startswith("-")
-        order = list(self.sortable[sort.removeprefix("-")].sort)
+        sort_column = self.sortable[sort.removeprefix("-")]
+        segments = sort_column.sort_segments[::-1] if descending else sort_column.sort_segments
+        order = list(sort_column.sort)
         if descending:
             order = [_flip(name) for name in order]
         order.append("-id" if descending else "id")  # a total order keeps pages stable
@@ -198,6 +205,7 @@ class ListSpec:
             queryset=queryset,
             ordered=ordered,
             order=tuple(order),
+            segments=tuple(segments),
             inputs=inputs,
             search=search,
             sort=sort,
@@ -264,6 +272,7 @@ class Listing:
     queryset: QuerySet  # filtered, sorted, with related records for display
     ordered: QuerySet  # the same rows and order, without related records (for ids)
     order: tuple[str, ...]  # the ORDER BY fields of both
+    segments: tuple[Mapping[str, object], ...]  # the sort column's segments, in this order
     inputs: tuple[Input, ...]
     search: str
     sort: str
@@ -321,7 +330,7 @@ class Listing:
         size = self.spec.page_size
         number = int_or_none(self.request.query.get("page")) or 1
         number = min(max(number, 1), max(1, math.ceil(total / size)))
-        items = list(await self.queryset.offset((number - 1) * size).limit(size))
+        items = await self._slice((number - 1) * size, size)
         if self.spec.decorate is not None:
             await self.spec.decorate(items)
         return Page(items=items, number=number, size=size, total=total)
@@ -342,20 +351,40 @@ class Listing:
             return self._gettext(N_("Yes") if value else N_("No"))
         return value
 
+    async def _slice(self, offset: int, size: int) -> list:
+        if not self.segments:
+            return list(await self.queryset.offset(offset).limit(size))
+        items: list = []
+        last = len(self.segments) - 1
+        for index, segment in enumerate(self.segments):
+            if len(items) >= size:
+                break
+            if index < last:  # the last segment needs no count: it is what remains
+                count = await self.ordered.filter(**segment).count()
+                if offset >= count:
+                    offset -= count
+                    continue
+            items += await self.queryset.filter(**segment).offset(offset).limit(size - len(items))
+            offset = 0
+        return items
+
     async def ids(self) -> list[int]:
         """Every id of the current view, in its order (each once, whatever the joins)."""
         # The sort fields are selected too: PostgreSQL wants ORDER BY terms of a DISTINCT
         # query in its select list.
         names = [name.lstrip("-") for name in self.order]
         fields = ["id", *(name for name in dict.fromkeys(names) if name != "id")]
-        return list(dict.fromkeys(row[0] for row in await self.ordered.values_list(*fields)))
+        parts = [self.ordered.filter(**segment) for segment in self.segments] or [self.ordered]
+        rows = [row for part in parts for row in await part.values_list(*fields)]
+        return list(dict.fromkeys(row[0] for row in rows))
 
     async def items(self, chunk: int | None = None) -> AsyncIterator[Any]:
         """The records of the current view, fetched ``chunk`` at a time by id."""
         chunk = chunk or CHUNK_ROWS
         ids = await self.ids()
         for start in range(0, len(ids), chunk):
-            items = list(await self.queryset.filter(id__in=ids[start:start + chunk]))
+            chunk_ids = ids[start:start + chunk]
+            items = _in_order(await self.queryset.filter(id__in=chunk_ids), chunk_ids)
             if self.spec.decorate is not None:
                 await self.spec.decorate(items)
             for item in items:
@@ -370,7 +399,9 @@ class Listing:
         decorate = self.spec.export_decorate or self.spec.decorate
         ids = await self.ids()
         for start in range(0, len(ids), chunk):
-            rows = await self.ordered.filter(id__in=ids[start:start + chunk]).values_list(*paths)
+            chunk_ids = ids[start:start + chunk]
+            rows = _in_order(await self.ordered.filter(id__in=chunk_ids).values_list(*paths), chunk_ids,
+                             key=lambda row: row[0])
             seen: set = set()
             records = []
             for row in rows:  # a join may repeat a row: keep its first appearance (id is first)
@@ -418,6 +449,13 @@ class Listing:
         return await xlsx_response(
             self.request, f"{self.spec.name}-{today}.xlsx", header, self._rows()
         )
+
+
+def _in_order(records: list, ids: list[int], key: Callable[[Any], int] = lambda r: r.id) -> list:
+    """``records`` in the order of ``ids`` (a segmented sort's order is the ids' order; a
+    repeated record keeps its place)."""
+    position = {record_id: index for index, record_id in enumerate(ids)}
+    return sorted(records, key=lambda record: position[key(record)])
 
 
 def _record_builder(paths: tuple[str, ...]) -> Callable[[Sequence[Any]], SimpleNamespace]:

@@ -257,6 +257,9 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
                 N_("Member or branch"),
                 owner_name,
                 sort=("member__name", "branch__name"),
+                # Branch pledges, then members' (name >= "": true of every name, and a
+                # comparison lets SQLite join the member as an inner join, walking member names).
+                sort_segments=({"member_id__isnull": True}, {"member__name__gte": ""}),
                 href=lambda p: pledge_path(p.id),
             ),
             Column(

@@ -12,4 +12,8 @@ class Migration(migrations.Migration):
             model_name='Member',
             index=Index(fields=['created_at']),
         ),
+        ops.AddIndex(
+            model_name='Pledge',
+            index=Index(fields=['member_id']),
+        ),
     ]
