@@ -74,7 +74,8 @@ class Member(Model):
     class Meta:
         table = "member"
         ordering = ["id"]
-        indexes = (("branch_id", "name"),)
+        # ("created_at",): the member list sorted by date added walks an index.
+        indexes = (("branch_id", "name"), ("created_at",))
 
     def __str__(self) -> str:
         return self.name

@@ -128,8 +128,9 @@ class Pledge(Model):
     class Meta:
         table = "pledge"
         ordering = ["-year", "id"]
-        # The panel's lists: a unit's pledges of a year, members without a pledge, newest submissions.
-        indexes = (("branch_id", "year"), ("year", "member_id"), ("submitted_at",))
+        # The panel's lists: a unit's pledges of a year, members without a pledge, newest
+        # submissions, and a member's pledges (the list by member name walks member names).
+        indexes = (("branch_id", "year"), ("year", "member_id"), ("submitted_at",), ("member_id",))
 
     @property
     def is_branch_pledge(self) -> bool:

@@ -37,11 +37,18 @@ from models.wishes import Wish
 class Scope:
     user: AdminUser
     org: OrgUnit
+    # The user's unit is the top of the only tree (one district per installation): every
+    # unit is in scope, so records that always hang off a unit (a member's branch, a
+    # pledge's branch, a card's member) need no join to the unit's path to be scoped.
+    whole_tree: bool = False
 
     @classmethod
     async def of(cls, user: AdminUser) -> Scope:
         await user.fetch_related("org")
-        return cls(user=user, org=user.org)
+        org = user.org
+        whole_tree = org.parent_id is None and not await OrgUnit.filter(
+            parent_id__isnull=True).exclude(id=org.id).exists()
+        return cls(user=user, org=org, whole_tree=whole_tree)
 
     @property
     def path(self) -> str:
@@ -76,6 +83,8 @@ class Scope:
         return OrgUnit.filter(path__startswith=self.path)
 
     def members(self) -> QuerySet[Member]:
+        if self.whole_tree:  # every member has a branch
+            return Member.all()
         return Member.filter(branch__path__startswith=self.path)
 
     def invites(self) -> QuerySet[Invite]:
@@ -122,6 +131,8 @@ class Scope:
 
     def pledges(self) -> QuerySet[Pledge]:
         """Members' and branches' pledges of the branches in scope."""
+        if self.whole_tree:  # every pledge has a branch
+            return Pledge.all()
         return Pledge.filter(branch__path__startswith=self.path)
 
     async def pledge(self, pledge_id: int) -> Pledge:
@@ -213,6 +224,8 @@ class Scope:
 
     def cards(self) -> QuerySet[PointCard]:
         """Ledger entries (cards and revocations) of members of the branches in scope."""
+        if self.whole_tree:  # every card has a member, every member a branch
+            return PointCard.all()
         return PointCard.filter(member__branch__path__startswith=self.path)
 
     async def card(self, card_id: int) -> PointCard:

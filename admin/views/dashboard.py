@@ -23,7 +23,6 @@ from models import clock
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS
 from models.org import OrgKind, OrgUnit
 from models.pledges import PLEDGE_STATUS_LABELS, PledgeStatus
-from models.points import PointCard
 from models.registration import RegistrationStatus
 from models.scope import Scope
 from models.wishes import WISH_STATUS_LABELS, WishStatus, overdue_condition
@@ -131,7 +130,7 @@ async def dashboard_data(scope: Scope, gettext) -> dict:
         for status in WISH_FUNNEL
     ]
 
-    cards = PointCard.filter(member__branch__path__startswith=scope.path, amount__gt=0)
+    cards = scope.cards().filter(amount__gt=0)
     cards_by_month = []
     for month in range(1, 13):
         start = _local_midnight(date(year, month, 1))

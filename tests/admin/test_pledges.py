@@ -525,3 +525,37 @@ async def test_list_filters_search_and_export_match(as_user, org, member):
         f"{zh('Duty pledge')}：每周看望困难家庭\n{zh('Duty pledge')}：参加组织生活"
     )
     assert body[shown.index("赵敏")][header.index(zh("Status"))] == zh("Draft")
+
+
+async def test_pages_by_owner_walk_branch_pledges_then_members_like_the_export(
+    as_user, org, member, monkeypatch
+):
+    """The list by owner is read in segments (branch pledges, then members' pledges by name):
+    pages of two cut across the segments and add up to the export's order, both ways."""
+    from functools import partial
+
+    from admin.listing import ListSpec
+    from admin.views import pledges as pledge_views
+
+    monkeypatch.setattr(pledge_views, "ListSpec", partial(ListSpec, page_size=2))
+    system = Actor.system("tests")
+    await branch_pledge_for(org.xinfeng_1, YEAR, system)
+    await branch_pledge_for(org.nanyuan_1, YEAR, system)
+    await written_pledge(member)
+    for branch, name in ((org.nanyuan_2, "赵敏"), (org.xinfeng_1, "李建国"), (org.nanyuan_1, "陈刚")):
+        await written_pledge(await factories.member(branch, name))
+    client = await as_user("street")
+    members = sorted(["王秀英", "赵敏", "李建国", "陈刚"])
+    for sort, expected_members in (("owner", members), ("-owner", members[::-1])):
+        shown: list[str] = []
+        for page in (1, 2, 3):
+            html = await (await client.get("/pledges", params={"sort": sort, "page": str(page)})).text()
+            shown += listed_owners(html)
+        branches = [name for name in shown if name not in members]
+        assert len(branches) == 2 and len(shown) == 6
+        if sort == "owner":
+            assert shown[2:] == expected_members  # branch pledges first, as SQLite sorts no name
+        else:
+            assert shown[:4] == expected_members
+        rows = read_xlsx(await (await client.get("/pledges/export.xlsx", params={"sort": sort})).read())
+        assert [row[0] for row in rows[1:]] == shown
