@@ -6,7 +6,10 @@ several dispatchers can live in one process (tests restart the bot in-process).
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router
+from aiogram.dispatcher.event.handler import FilterObject
 
 from bot.handlers import community, errors, fallback, language, menu, pledges, points, start, wishes
 
@@ -25,4 +28,32 @@ def build_root_router() -> Router:
                                                    fallback))
     )
     root.include_routers(private, community.create_group_router())
+    inline_sync_filters(root)
     return root
+
+
+def inline_sync_filters(router: Router) -> None:
+    """Run the plain (non-async) filters of ``router`` and its sub-routers on the event loop.
+
+    aiogram runs every synchronous filter callable, magic filters such as ``F.text`` or
+    ``F.chat.type == "private"`` included, through ``asyncio.to_thread``: a thread-pool round
+    trip (and a GIL hand-over) per filter tried, for an attribute lookup. Our filters are
+    pure checks on the event, so they are called directly instead; the result is the same.
+    """
+    for each in router.chain_tail:
+        for observer in each.observers.values():
+            for handler in (observer._handler, *observer.handlers):
+                for event_filter in handler.filters or ():
+                    _inline(event_filter)
+
+
+def _inline(event_filter: FilterObject) -> None:
+    if event_filter.awaitable:
+        return
+    check = event_filter.callback
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return check(*args, **kwargs)
+
+    event_filter.callback = call
+    event_filter.awaitable = True
