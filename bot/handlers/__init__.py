@@ -10,6 +10,8 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.handler import FilterObject
+from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.types import CallbackQuery
 
 from bot.handlers import community, errors, fallback, language, menu, pledges, points, start, wishes
 
@@ -39,6 +41,10 @@ def inline_sync_filters(router: Router) -> None:
     ``F.chat.type == "private"`` included, through ``asyncio.to_thread``: a thread-pool round
     trip (and a GIL hand-over) per filter tried, for an attribute lookup. Our filters are
     pure checks on the event, so they are called directly instead; the result is the same.
+
+    Callback data filters (``SomeCallback.filter(...)``) first compare the prefix: aiogram
+    unpacks the data for every handler tried and turns a foreign prefix into an exception,
+    and a button press is tried against dozens of handlers before it reaches its own.
     """
     for each in router.chain_tail:
         for observer in each.observers.values():
@@ -48,6 +54,9 @@ def inline_sync_filters(router: Router) -> None:
 
 
 def _inline(event_filter: FilterObject) -> None:
+    if isinstance(event_filter.callback, CallbackQueryFilter):
+        _prefix_first(event_filter)
+        return
     if event_filter.awaitable:
         return
     check = event_filter.callback
@@ -57,3 +66,19 @@ def _inline(event_filter: FilterObject) -> None:
 
     event_filter.callback = call
     event_filter.awaitable = True
+
+
+def _prefix_first(event_filter: FilterObject) -> None:
+    unpack = event_filter.callback
+    data_class = unpack.callback_data
+    prefix, separator = data_class.__prefix__, data_class.__separator__
+    own = prefix + separator
+
+    async def call(query: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(query, CallbackQuery) and query.data and query.data != prefix and (
+            not query.data.startswith(own)
+        ):
+            return False
+        return await unpack(query, *args, **kwargs)
+
+    event_filter.callback = call

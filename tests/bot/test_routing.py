@@ -48,3 +48,28 @@ async def test_inlined_magic_filters_decide_as_before(monkeypatch) -> None:
     assert (await registered.check(message("hi")))[0] is True
     assert (await registered.check(message("bye")))[0] is False
     assert (await registered.check(message(None)))[0] is False
+
+
+async def test_callback_data_filters_decide_as_before() -> None:
+    from aiogram.types import CallbackQuery, User
+
+    from bot.callbacks import MenuAction, MenuCallback, WallCallback
+
+    async def handler(query: CallbackQuery) -> None:
+        pass
+
+    router = Router()
+    router.callback_query.register(handler, MenuCallback.filter(F.action == MenuAction.HOME))
+    plain = router.callback_query.handlers[0].filters[0]
+    original = plain.callback
+    inline_sync_filters(router)
+    assert plain.callback is not original
+    datas = [MenuCallback(action=MenuAction.HOME).pack(), MenuCallback(action=MenuAction.HELP).pack(),
+             WallCallback(page=1).pack(), MenuCallback.__prefix__, "", "zz:home", MenuCallback.__prefix__ + ":"]
+    for data in datas:
+        query = CallbackQuery(id="1", from_user=User(id=1, is_bot=False, first_name="a"), chat_instance="1",
+                              data=data)
+        assert await plain.call(query) == await original(query), data
+    home = CallbackQuery(id="1", from_user=User(id=1, is_bot=False, first_name="a"), chat_instance="1",
+                         data=datas[0])
+    assert (await plain.call(home))["callback_data"] == MenuCallback(action=MenuAction.HOME)
