@@ -21,7 +21,8 @@ posting an update to the webhook's answer (the handler's whole work, measured by
 sandbox, the same way for both bots); the ratio to the echo bot; the workers' CPU time per
 update (a figure less sensitive to a busy machine). Nothing is asserted. Debugging aids:
 ``BENCH_LOG=1`` prints what the workers logged, ``BENCH_PROFILE=/tmp/w`` writes a cProfile
-of each worker to ``/tmp/w-<n>.prof``.
+of each worker to ``/tmp/w-<n>.prof``, timed by the CPU time of its event loop's thread
+(see bench/profile_worker.py).
 """
 
 from __future__ import annotations
@@ -254,7 +255,7 @@ async def start_workers(
         def command(i: int) -> list[str]:
             argv = ["-m", "xianfeng.cli", "bot", "--worker-id", f"bench-{i}"]
             if profile := os.environ.get("BENCH_PROFILE"):  # BENCH_PROFILE=/tmp/w: cProfile each worker
-                argv = ["-m", "cProfile", "-o", f"{profile}-{i}.prof", *argv]
+                argv = ["-m", "bench.profile_worker", f"{profile}-{i}.prof", *argv[2:]]
             return argv
 
         workers = [await spawn(command(i), env) for i in range(count)]

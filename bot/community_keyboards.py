@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     ActivityAction,
@@ -23,6 +22,7 @@ from bot.callbacks import (
     TeamAction,
     TeamCallback,
 )
+from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.paging import Page
 from bot.texts import Gettext
 from bot.wish_keyboards import _pager, cancel_button, main_menu_button

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import LanguageCallback, MenuAction, MenuCallback
+from bot.keyboard_builder import InlineKeyboardBuilder
 from locales import LANGUAGE_NAMES, LOCALES
 from models.members import Member
 

@@ -11,7 +11,6 @@ from datetime import date
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     MenuAction,
@@ -26,6 +25,7 @@ from bot.callbacks import (
     PledgeTemplateChoice,
     TargetDateChoice,
 )
+from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.pledge_texts import kind_label, local_date, shows_progress
 from models.clock import local_today
 from models.pledge_templates import TEMPLATES

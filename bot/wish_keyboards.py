@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     ClaimedAction,
@@ -30,6 +29,7 @@ from bot.callbacks import (
     WishFormCallback,
     WishRateCallback,
 )
+from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.texts import Gettext
 from bot.wish_texts import category_label
 from models.org import OrgUnit

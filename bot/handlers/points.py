@@ -15,10 +15,10 @@ from aiogram.filters import or_f
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import MenuAction, MenuCallback
 from bot.handlers.common import BoundMember, members_only, show
+from bot.keyboard_builder import InlineKeyboardBuilder
 from models.activities import Activity
 from models.awards import Standing, community_of, leaderboard, set_leaderboard_opt_out, standing
 from models.clock import current_year, zone
