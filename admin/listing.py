@@ -375,8 +375,10 @@ class Listing:
         names = [name.lstrip("-") for name in self.order]
         fields = ["id", *(name for name in dict.fromkeys(names) if name != "id")]
         parts = [self.ordered.filter(**segment) for segment in self.segments] or [self.ordered]
-        rows = [row for part in parts for row in await part.values_list(*fields)]
-        return list(dict.fromkeys(row[0] for row in rows))
+        # values(), not values_list(): with an annotation among the fields, Tortoise's
+        # values_list() can hand the columns back in another order on PostgreSQL.
+        rows = [row for part in parts for row in await part.values(*fields)]
+        return list(dict.fromkeys(row["id"] for row in rows))
 
     async def items(self, chunk: int | None = None) -> AsyncIterator[Any]:
         """The records of the current view, fetched ``chunk`` at a time by id."""
@@ -400,7 +402,8 @@ class Listing:
         ids = await self.ids()
         for start in range(0, len(ids), chunk):
             chunk_ids = ids[start:start + chunk]
-            rows = _in_order(await self.ordered.filter(id__in=chunk_ids).values_list(*paths), chunk_ids,
+            found = await self.ordered.filter(id__in=chunk_ids).values(*paths)  # see ids()
+            rows = _in_order([tuple(row[path] for path in paths) for row in found], chunk_ids,
                              key=lambda row: row[0])
             seen: set = set()
             records = []
