@@ -66,6 +66,12 @@ class AwardRule(Model):
         """Cards still missing for the award (0 once qualified)."""
         return max(0, self.threshold + 1 - total)
 
+    def filter_qualifying(self, members: QuerySet[Member], qualifying: bool = True) -> QuerySet[Member]:
+        """Members annotated by ``with_year_total`` who earn (or do not yet earn) the award."""
+        if qualifying:
+            return members.filter(cards_total__gt=self.threshold)  # strictly more than
+        return members.filter(cards_total__lte=self.threshold)
+
     def snapshot(self) -> dict:
         return {"name": self.name, "threshold": self.threshold, "period": str(self.period),
                 "org_id": self.org_id}

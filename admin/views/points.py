@@ -259,8 +259,7 @@ def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
         filters=(
             org_filter("branch__path"),
             Filter("qualifies", N_("Qualifies"), qualifies_options,
-                   lambda qs, value: qs.filter(cards_total__gt=rule.threshold) if value == "yes"
-                   else qs.filter(cards_total__lte=rule.threshold)),
+                   lambda qs, value: rule.filter_qualifying(qs, qualifying=value == "yes")),
         ),
         search_fields=("name",),
         select_related=("branch__parent",),
