@@ -6,7 +6,7 @@ the product's default, Asia/Shanghai.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 _zone = ZoneInfo("Asia/Shanghai")
@@ -31,3 +31,9 @@ def local_today(now: datetime | None = None) -> date:
 
 def current_year(now: datetime | None = None) -> int:
     return local_now(now).year
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of local ``day``, in UTC: the form a database bound must take (SQLite
+    compares stored times as text, so a bound in another offset would compare wrongly)."""
+    return datetime.combine(day, time(), tzinfo=_zone).astimezone(UTC)

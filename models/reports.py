@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -130,10 +130,6 @@ class Report(Model):
 # --------------------------------------------------------------------------- periods
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=clock.zone()).astimezone(UTC)
-
-
 def week_of(day: date) -> tuple[date, date]:
     """The Monday-to-Monday week containing ``day``."""
     start = day - timedelta(days=day.weekday())
@@ -187,7 +183,7 @@ async def _pledge_facts(metric: str, root: OrgUnit, start: datetime, end: dateti
 
 async def period_facts(root: OrgUnit, start_day: date, end_day: date) -> list[Fact]:
     """Every figure of the period for ``root`` and below, grouped by unit and work unit."""
-    start, end = _local_midnight(start_day), _local_midnight(end_day)
+    start, end = clock.local_midnight(start_day), clock.local_midnight(end_day)
     path = root.path
     window = {"gte": start, "lt": end}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from aiohttp import web
 from tortoise.queryset import QuerySet
@@ -13,10 +13,10 @@ from tortoise.queryset import QuerySet
 from admin.auth import current_scope
 from admin.forms import Option, path_id
 from admin.i18n import gettext_of
-from admin.keys import SETTINGS
 from admin.listing import Column, Filter, Input, ListSpec
 from admin.templating import render
 from locales import N_
+from models import clock
 from models.audit import AuditEntry
 
 OPTIONS_MAX = 300
@@ -126,15 +126,11 @@ def _date(text: str) -> date | None:
 
 def _dated(request: web.Request, queryset: QuerySet[AuditEntry]) -> tuple[QuerySet, tuple[Input, ...]]:
     """The From/To dates (local days, both included); anything not a date is ignored."""
-    tz = request.app[SETTINGS].tz
     start, end = _date(request.query.get("from", "")), _date(request.query.get("to", ""))
-    # Bounds go to the database in UTC: SQLite compares stored times as text.
     if start is not None:
-        queryset = queryset.filter(at__gte=datetime.combine(start, time(), tz).astimezone(UTC))
+        queryset = queryset.filter(at__gte=clock.local_midnight(start))
     if end is not None:
-        queryset = queryset.filter(
-            at__lt=datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC)
-        )
+        queryset = queryset.filter(at__lt=clock.local_midnight(end + timedelta(days=1)))
     inputs = (
         Input("from", N_("From"), start.isoformat() if start else "", "date"),
         Input("to", N_("To"), end.isoformat() if end else "", "date"),

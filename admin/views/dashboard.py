@@ -8,7 +8,7 @@ count or bar links to the list behind it with that list's own filters (``/member
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import date
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -36,10 +36,6 @@ TOP = 12  # bars per category chart: the largest ones
 def _url(path: str, **params: object) -> str:
     query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
     return f"{path}?{query}" if query else path
-
-
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=clock.zone()).astimezone(UTC)
 
 
 async def _grouped(queryset, *fields: str) -> list[tuple]:
@@ -133,8 +129,8 @@ async def dashboard_data(scope: Scope, gettext) -> dict:
     cards = scope.cards().filter(amount__gt=0)
     cards_by_month = []
     for month in range(1, 13):
-        start = _local_midnight(date(year, month, 1))
-        end = _local_midnight(date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1))
+        start = clock.local_midnight(date(year, month, 1))
+        end = clock.local_midnight(date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1))
         cards_by_month.append(Bar(str(month), await cards.filter(created_at__gte=start, created_at__lt=end).count()))
 
     return {
