@@ -33,7 +33,6 @@ import contextlib
 import os
 import signal
 import socket
-import statistics
 import sys
 import tempfile
 import time

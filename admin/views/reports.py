@@ -23,7 +23,6 @@ from models.reports import (
     METRICS,
     REPORT_KIND_LABELS,
     Report,
-    ReportKind,
     build_weekly_reports,
     build_yearly_report,
     week_of,
