@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -15,13 +14,15 @@ from aiogram.utils.i18n import I18n
 from bot.handlers import build_root_router
 from bot.metrics import UpdateMetricsMiddleware
 from bot.middlewares import OnceDispatcher, TelegramUserMiddleware, UserLocaleMiddleware
+from bot.session import AnswerPressInWebhookReply, BotSession
 from locales import DOMAIN, LOCALES_DIR, ensure_compiled, translations
 
 SANDBOX_TOKEN = "1000000001:sandbox-token-not-secret"
 
 
 def create_bot(token: str, api_url: str | None = None) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    session = BotSession(api=TelegramAPIServer.from_base(api_url)) if api_url else BotSession()
+    session.middleware(AnswerPressInWebhookReply())  # does nothing unless serving a webhook
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -35,6 +35,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.middlewares import UpdateInProgress
+from bot.session import webhook_reply
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,18 @@ class WebhookHandler(SimpleRequestHandler):
             )
         except (ValueError, TypeError):
             return web.Response(status=400, text="Expected a JSON update")
-        try:
-            result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
-        except UpdateInProgress:
-            return web.Response(status=503, text="Update in progress", headers={"Retry-After": "1"})
-        except Exception as error:  # noqa: BLE001 - logged by aiogram; Telegram retries on 500
-            return web.Response(status=500, text=f"Failed: {type(error).__name__}")
+        with webhook_reply() as reply:
+            try:
+                result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+            except UpdateInProgress:
+                return web.Response(status=503, text="Update in progress", headers={"Retry-After": "1"})
+            except Exception as error:  # noqa: BLE001 - logged by aiogram; Telegram retries on 500
+                return web.Response(status=500, text=f"Failed: {type(error).__name__}")
+        if reply.method is not None:
+            if result is None:
+                result = reply.method
+            else:  # the handler returned a method of its own: that one rides on the reply
+                await self.dispatcher.silent_call_request(bot=bot, result=reply.method)
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
     async def close(self) -> None:

@@ -209,7 +209,7 @@ class WebhookDelivery:
                 if not 200 <= response.status < 300:
                     self._fail(f"Wrong response from the webhook: {response.status} {response.reason}")
                     return False
-                reply = await _read_reply(response)
+                reply = await read_reply(response)
         except asyncio.TimeoutError:
             self._fail("Read timeout expired")
             return False
@@ -220,10 +220,11 @@ class WebhookDelivery:
             self._fail(f"Connection error: {type(error).__name__}")
             return False
         if reply:
-            await self._execute_reply(reply)
+            await self.execute_reply(reply)
         return True
 
-    async def _execute_reply(self, reply: dict[str, Any]) -> None:
+    async def execute_reply(self, reply: dict[str, Any]) -> None:
+        """Carry out the method call a webhook answered with, as Telegram does."""
         from .params import Params
 
         method = str(reply.pop("method", ""))
@@ -237,7 +238,7 @@ class WebhookDelivery:
             log.info("webhook reply %s failed: %s", method, error)
 
 
-async def _read_reply(response: aiohttp.ClientResponse) -> dict[str, Any] | None:
+async def read_reply(response: aiohttp.ClientResponse) -> dict[str, Any] | None:
     """A method call in the webhook's answer (JSON or multipart form), if any."""
     ctype = response.content_type
     if ctype == "application/json":

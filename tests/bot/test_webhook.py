@@ -11,7 +11,9 @@ from tortoise.exceptions import DBConnectionError
 
 from bot.app import create_bot, create_dispatcher, create_storage
 from bot.middlewares import TelegramUserMiddleware
+from bot.sandbox import SandboxServer
 from bot.sandbox.client import message_content
+from bot.sandbox.webhook import read_reply
 from bot.webhook import WebhookServer
 from models.audit import AuditEntry
 from models.members import TelegramUser
@@ -36,11 +38,16 @@ def start_update(update_id: int, user_id: int, text: str = "/start") -> dict:
     }
 
 
-async def post(url: str, update: dict, secret: str | None) -> int:
+async def post(url: str, update: dict, secret: str | None, sandbox: SandboxServer | None = None) -> int:
+    """Post an update like Telegram; with ``sandbox``, carry out the method in the reply too."""
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     async with aiohttp.ClientSession() as http:
         async with http.post(url, json=update, headers=headers) as response:
-            return response.status
+            reply = await read_reply(response) if sandbox is not None and response.status == 200 else None
+            status = response.status
+    if reply:
+        await sandbox.webhook_delivery.execute_reply(reply)
+    return status
 
 
 async def test_a_member_flow_over_the_webhook(webhook_harness, org):
@@ -115,11 +122,11 @@ async def queued_press(harness, user_id: int, message: dict, label: str) -> dict
     return update
 
 
-async def deliver_until_accepted(url: str, update: dict) -> list[int]:
+async def deliver_until_accepted(url: str, update: dict, sandbox: SandboxServer) -> list[int]:
     """Post like Telegram: again after a non-2xx answer."""
     statuses = []
     while not statuses or statuses[-1] >= 300:
-        statuses.append(await post(url, update, WEBHOOK_SECRET))
+        statuses.append(await post(url, update, WEBHOOK_SECRET, sandbox))
         assert len(statuses) < 50
         if statuses[-1] >= 300:
             await asyncio.sleep(0.05)
@@ -142,8 +149,8 @@ async def test_the_same_update_twice_to_two_workers_has_one_effect(webhook_harne
     await second.start()
     try:
         first_statuses, second_statuses = await asyncio.gather(
-            deliver_until_accepted(harness.webhook.url, update),
-            deliver_until_accepted(second.url, update),
+            deliver_until_accepted(harness.webhook.url, update, harness.sandbox),
+            deliver_until_accepted(second.url, update, harness.sandbox),
         )
     finally:
         await second.stop()
