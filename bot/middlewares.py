@@ -12,7 +12,7 @@ from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 
-from models.members import TelegramUser, preferred_locale
+from models.members import TelegramUser, preferred_locale, telegram_user_with_member
 from models.updates import Claim, claim_update, finish_update, release_update
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class TelegramUserMiddleware(BaseMiddleware):
             "username": user.username,
             "language_code": user.language_code,
         }
-        tg_user = await TelegramUser.get_or_none(id=user.id).select_related("member")
+        tg_user = await telegram_user_with_member(user.id)
         if tg_user is None:
             tg_user, created = await TelegramUser.get_or_create(
                 id=user.id, defaults={**profile, "last_seen_at": now}

@@ -8,6 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from locales import LOCALES, N_, locale_from_language_code
+from models.compiled import CompiledSelect
 
 
 class MemberType(StrEnum):
@@ -99,6 +100,18 @@ class TelegramUser(Model):
 
     class Meta:
         table = "telegram_user"
+
+
+_WITH_MEMBER = CompiledSelect(
+    TelegramUser, lambda telegram_id: TelegramUser.filter(id=telegram_id).select_related("member").limit(1)
+)
+
+
+async def telegram_user_with_member(telegram_id: int) -> TelegramUser | None:
+    """The account and the member bound to it (``.member``, or None), in one query.
+
+    It runs for every update the bot receives, so its SQL is compiled once."""
+    return await _WITH_MEMBER.first(telegram_id)
 
 
 def preferred_locale(tg_user: TelegramUser | None, default_locale: str) -> str:
