@@ -10,14 +10,16 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from aiohttp import web
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from admin.auth import current_scope
+from admin.forms import Option
 from admin.i18n import gettext_of
+from admin.keys import SETTINGS
 from admin.labels import OUTBOX_KIND_LABELS, OUTBOX_STATUS_LABELS
 from admin.listing import Column, Filter, ListSpec, label_options, org_filter
-from admin.templating import render
+from admin.templating import localtime, render
 from locales import N_
 from models.outbox import OutboxMessage, OutboxStatus, status_counts
 
@@ -52,6 +54,16 @@ def _of_programme(queryset: QuerySet, programme: str) -> QuerySet:
     return queryset.filter(Q(kind=programme) | Q(kind__startswith=f"{programme}."))
 
 
+async def _broadcasts_with_failures(request: web.Request) -> list[Option]:
+    """The announcements in scope with failed messages, newest first (the detail page links here)."""
+    failed = _failures(request).filter(broadcast_id__not_isnull=True).distinct().values_list(
+        "broadcast_id", flat=True
+    )
+    broadcasts = current_scope(request).broadcasts().filter(id__in=Subquery(failed)).order_by("-id")
+    tz = request.app[SETTINGS].tz
+    return [Option(str(b.id), f"{b.title} ({localtime(b.created_at, tz)})") for b in await broadcasts]
+
+
 FAILURE_LIST = ListSpec(
     name="delivery_failures",
     columns=(
@@ -68,6 +80,8 @@ FAILURE_LIST = ListSpec(
     default_sort="-when",
     filters=(
         Filter("kind", N_("Message type"), label_options(OUTBOX_KIND_LABELS), _of_programme),
+        Filter("broadcast", N_("Announcement"), _broadcasts_with_failures,
+               lambda queryset, broadcast_id: queryset.filter(broadcast_id=int(broadcast_id))),
         org_filter("telegram_user__member__branch__path"),
     ),
     search_fields=("last_error", "telegram_user__member__name"),

@@ -423,6 +423,42 @@ async def test_delivery_status_counts_and_failures_export(as_user, org, people):
     assert [row[1] for row in rows[1:]] == ["丁"]
 
 
+def broadcast_options(html: str) -> list[int]:
+    select = re.search(r'<select[^>]*name="broadcast".*?</select>', html, re.S)[0]
+    return [int(value) for value in re.findall(r'<option value="(\d+)"', select)]
+
+
+async def test_a_broadcasts_failed_messages_are_one_click_away_and_exportable(as_user, org, people):
+    street = await as_user("street")
+    first = await sent(street, org.nanyuan_2)  # 戊 (105)
+    await fail(105, "TelegramBadRequest: chat not found")
+    second = await sent(street, org.nanyuan_1, title="第二条通知")  # 甲 (101), 乙 (102)
+    await fail(101, "TelegramForbiddenError: bot was blocked by the user")
+    await fail(102, "TelegramBadRequest: chat not found")
+    quiet = await sent(street, org.xinfeng_1, title="无人失败")  # 己 (106), still queued
+
+    html = await (await street.get(f"/broadcasts/{first.id}")).text()
+    assert f'href="/delivery?broadcast={first.id}#failures"' in html
+    html = await (await street.get("/delivery")).text()
+    offered = broadcast_options(html)
+    assert quiet.id not in offered  # only announcements with failures, newest first
+    assert [i for i in offered if i in (first.id, second.id)] == [second.id, first.id]
+
+    rows = read_xlsx(await (await street.get(f"/delivery/failures.xlsx?broadcast={first.id}")).read())
+    assert [row[1] for row in rows[1:]] == ["戊"]
+    rows = read_xlsx(await (await street.get(
+        f"/delivery/failures.xlsx?broadcast={second.id}&sort=when")).read())
+    assert [row[1] for row in rows[1:]] == ["甲", "乙"]
+
+    # 南园一支部's secretary is offered no announcement to 二支部 alone, and never sees its failures.
+    branch = await as_user("branch1")
+    html = await (await branch.get("/delivery")).text()
+    offered = broadcast_options(html)
+    assert first.id not in offered and second.id in offered
+    rows = read_xlsx(await (await branch.get(f"/delivery/failures.xlsx?broadcast={first.id}")).read())
+    assert "戊" not in {row[1] for row in rows[1:]}
+
+
 # --------------------------------------------------------------------------- members list
 
 
