@@ -12,6 +12,7 @@ from aiohttp import web
 from admin import auth, i18n, security
 from admin.errors import error_middleware
 from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
+from admin.proxies import forwarded_middleware
 from admin.templating import setup_templates
 from admin.views import (
     audit,
@@ -57,6 +58,7 @@ def create_admin_app(
     app = web.Application(
         client_max_size=CLIENT_MAX_SIZE,
         middlewares=[
+            forwarded_middleware(settings.trusted_proxy_networks),  # first: the real client
             security.csrf_cookie_middleware,
             error_middleware,
             auth.session_middleware,

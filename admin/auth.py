@@ -5,9 +5,9 @@ The ``xf_session`` cookie carries a random token; the database keeps its hash
 logging out deletes the row, so a copied cookie stops working at once.
 
 Throttling counts failed logins per user name and per client address
-(``request.remote``). Behind a reverse proxy every request comes from the proxy,
-so run the panel where aiohttp sees the client address (e.g. a trusted-proxy
-middleware that rewrites ``remote``), or the per-address limit applies to all users.
+(``request.remote``). Behind a reverse proxy, list it in ``TRUSTED_PROXIES`` so that
+``remote`` is the client's address (``admin/proxies.py``); otherwise every request comes
+from the proxy and the per-address limit applies to all users together.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ nor compute the HMAC.
 
 HTTPS: cookies get ``Secure`` when the request itself is https or when
 ``ADMIN_PUBLIC_URL`` is an https address (the panel behind a TLS-terminating
-proxy). ``X-Forwarded-Proto`` is not trusted: any client can send it, and we do
-not know which proxies stand in front of us.
+proxy). ``X-Forwarded-Proto`` is believed only from ``TRUSTED_PROXIES``
+(``admin/proxies.py`` sets the request's scheme from it): any client can send it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -11,6 +12,14 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locales import DEFAULT_LOCALE, LOCALES
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """``"10.0.0.0/8, 127.0.0.1"`` → networks; ValueError for anything else."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
 
 
 class Settings(BaseSettings):
@@ -44,6 +53,10 @@ class Settings(BaseSettings):
     admin_host: str = "127.0.0.1"
     admin_port: int = 8080
     admin_public_url: str | None = None
+    trusted_proxies: str = Field(
+        default="", description="reverse proxies (addresses or networks, comma-separated) whose "
+        "X-Forwarded-For / X-Forwarded-Proto the panel believes (admin/proxies.py)",
+    )
     secret_key: str | None = None
     timezone: str = "Asia/Shanghai"
     default_locale: str = DEFAULT_LOCALE
@@ -115,6 +128,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value):
         return value or None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # a typo fails at start, not silently at the first request
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @cached_property
     def tz(self) -> ZoneInfo:
