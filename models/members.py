@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -103,15 +105,25 @@ class TelegramUser(Model):
 
 
 _WITH_MEMBER = CompiledSelect(
-    TelegramUser, lambda telegram_id: TelegramUser.filter(id=telegram_id).select_related("member").limit(1)
+    TelegramUser,
+    lambda telegram_id: TelegramUser.filter(id=telegram_id)
+    .select_related("member__branch", "member__residence_community").limit(1),
 )
 
 
 async def telegram_user_with_member(telegram_id: int) -> TelegramUser | None:
-    """The account and the member bound to it (``.member``, or None), in one query.
+    """The account and the member bound to it (``.member``, or None), in one query, with the
+    member's branch and residence community loaded (what most handlers look up next).
 
     It runs for every update the bot receives, so its SQL is compiled once."""
     return await _WITH_MEMBER.first(telegram_id)
+
+
+async def related(instance: Model, name: str) -> Any:
+    """``instance.<name>`` for a foreign key: the object loaded with ``instance``
+    (``select_related``), else fetched now; None when the key is empty."""
+    value = getattr(instance, name)
+    return await value if inspect.isawaitable(value) else value
 
 
 def preferred_locale(tg_user: TelegramUser | None, default_locale: str) -> str:

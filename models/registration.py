@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -30,7 +31,7 @@ from tortoise.transactions import in_transaction
 from locales import N_
 from models import audit
 from models.errors import DomainError, Label, PermissionDenied, ValidationError
-from models.members import Member, MemberType
+from models.members import Member, MemberType, related
 from models.org import OrgKind, OrgUnit
 from models.text import clean_text
 from models.wishes import WishCategory
@@ -197,14 +198,11 @@ async def member_communities(member: Member) -> set[int]:
     """The communities a member belongs to as a resident: where they live, the community their
     branch is under, and the one they have reported to (confirmed)."""
     ids = {member.residence_community_id} if member.residence_community_id else set()
-    branch = await OrgUnit.get(id=member.branch_id)
+    branch = await related(member, "branch")
     ancestor_ids = [int(part) for part in branch.path.strip("/").split("/") if part]
-    ids |= set(await OrgUnit.filter(id__in=ancestor_ids, kind=OrgKind.COMMUNITY).values_list(
-        "id", flat=True
-    ))
-    ids |= set(await Registration.filter(
-        member_id=member.id, status=RegistrationStatus.CONFIRMED
-    ).values_list("community_id", flat=True))
+    above_branch = Q(id__in=ancestor_ids, kind=OrgKind.COMMUNITY)
+    reported_to = Q(registrations__member_id=member.id, registrations__status=RegistrationStatus.CONFIRMED)
+    ids |= set(await OrgUnit.filter(above_branch | reported_to).values_list("id", flat=True))
     return ids
 
 

@@ -24,7 +24,7 @@ from locales import N_
 from models import audit
 from models.clock import local_today
 from models.errors import DomainError, PermissionDenied, ValidationError
-from models.members import Member, TelegramUser
+from models.members import Member, TelegramUser, related
 from models.membership import PHONE_RE
 from models.org import OrgKind, OrgUnit
 from models.points import CardSource, award_card
@@ -347,8 +347,8 @@ REMINDER_LEAD = timedelta(days=2)  # remind the claimant this long before the de
 async def home_community(member: Member) -> OrgUnit | None:
     """The community whose wall a member sees: where they live, else the one their branch is under."""
     if member.residence_community_id is not None:
-        return await OrgUnit.get_or_none(id=member.residence_community_id)
-    branch = await OrgUnit.get(id=member.branch_id)
+        return await related(member, "residence_community")
+    branch = await related(member, "branch")
     communities = [unit for unit in await branch.ancestors() if unit.kind == OrgKind.COMMUNITY]
     return communities[-1] if communities else None
 

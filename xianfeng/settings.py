@@ -13,7 +13,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from locales import DEFAULT_LOCALE, LOCALES
 
-
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 

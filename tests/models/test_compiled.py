@@ -7,7 +7,8 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from models.compiled import CompiledSelect
-from models.members import Member, TelegramUser, telegram_user_with_member
+from models.members import Member, TelegramUser, related, telegram_user_with_member
+from models.org import OrgUnit
 from tests import factories
 
 
@@ -51,3 +52,16 @@ async def test_an_argument_used_twice_is_refused(org):
     twice = CompiledSelect(Member, lambda member_id: Member.filter(id=member_id, branch_id=member_id))
     with pytest.raises(TypeError):
         await twice.all(1)
+
+
+async def test_the_members_branch_and_residence_come_with_it(org):
+    member = await factories.member(org.nanyuan_1, name="李建国", residence_community=org.nanyuan.id)
+    await TelegramUser.create(id=701, first_name="Li", member=member)
+    loaded = (await telegram_user_with_member(701)).member
+    assert isinstance(loaded.branch, OrgUnit) and loaded.branch.path == org.nanyuan_1.path
+    assert (await related(loaded, "residence_community")).id == org.nanyuan.id
+    # A member loaded without them: fetched on demand; an empty key gives None.
+    plain = await Member.get(id=member.id)
+    assert (await related(plain, "branch")).id == org.nanyuan_1.id
+    assert await related(await Member.get(id=(await factories.member(org.nanyuan_2)).id),
+                         "residence_community") is None

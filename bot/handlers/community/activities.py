@@ -32,7 +32,6 @@ from bot.paging import page_of, page_of_query
 from bot.states import CommunityInput
 from bot.texts import refusal_text
 from bot.wish_keyboards import cancel_only
-from locales import N_
 from models.activities import (
     SIGN_UP_STATUS_LABELS,
     Activity,
@@ -66,8 +65,8 @@ async def status_line(signup: SignUp) -> str:
     return _("Your sign-up: {status}").format(status=status)
 
 
-async def show_activity(query: CallbackQuery, activity: Activity, member: Member) -> None:
-    signup = await live_signup(activity.id, member)
+async def show_activity(query: CallbackQuery, activity: Activity, member: Member, signup: SignUp | None) -> None:
+    """The activity's card; ``signup`` is the member's live sign-up for it (or None)."""
     lines = [activity_summary(activity, _)]
     if activity.capacity is not None:
         lines.append(_("Seats left: {seats}").format(seats=activity.seats_left))
@@ -128,7 +127,7 @@ async def reachable_activity(
 
 async def view(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
     if activity := await reachable_activity(query, callback_data, member):
-        await show_activity(query, activity, member)
+        await show_activity(query, activity, member, await live_signup(activity.id, member))
         await query.answer()
 
 
@@ -137,7 +136,7 @@ async def signup_tapped(query: CallbackQuery, callback_data: ActivityCallback, m
         return
     signup = await sign_up(activity, member)  # cancelled, started, double tap: the error handler says so
     await activity.refresh_from_db()
-    await show_activity(query, activity, member)
+    await show_activity(query, activity, member, signup)
     if signup.status == SignUpStatus.REGISTERED:
         await query.answer(_("You are signed up. See you there!"))
     else:
@@ -146,10 +145,7 @@ async def signup_tapped(query: CallbackQuery, callback_data: ActivityCallback, m
             position=await waitlist_position(signup)), show_alert=True)
 
 
-async def cancel(activity: Activity, member: Member) -> None:
-    signup = await live_signup(activity.id, member)
-    if signup is None:
-        raise DomainError(N_("You have not signed up for this activity."))
+async def cancel(signup: SignUp, member: Member) -> None:
     async with in_transaction():
         promoted = await cancel_signup(signup, member)
         if promoted is not None:
@@ -159,12 +155,12 @@ async def cancel(activity: Activity, member: Member) -> None:
 async def cancel_tapped(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
     if not (activity := await reachable_activity(query, callback_data, member)):
         return
-    if await live_signup(activity.id, member) is None:
+    if (signup := await live_signup(activity.id, member)) is None:
         await stale_button(query)
         return
-    await cancel(activity, member)
+    await cancel(signup, member)
     await activity.refresh_from_db()
-    await show_activity(query, activity, member)
+    await show_activity(query, activity, member, None)
     await query.answer(_("Your sign-up is cancelled."))
 
 
@@ -182,10 +178,10 @@ async def coming(query: CallbackQuery, callback_data: ActivityCallback, member: 
 async def not_coming(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
     if not (activity := await reachable_activity(query, callback_data, member)):
         return
-    if await live_signup(activity.id, member) is None:
+    if (signup := await live_signup(activity.id, member)) is None:
         await stale_button(query)
         return
-    await cancel(activity, member)
+    await cancel(signup, member)
     await query.message.edit_reply_markup(reply_markup=None)
     await query.answer(_("Your sign-up is cancelled. Thank you for letting us know."), show_alert=True)
 
