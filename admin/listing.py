@@ -14,6 +14,9 @@ A spec that names its ``export_fields`` (``values()`` paths such as ``"branch__p
 is exported from plain rows instead of model instances, several times faster: each row
 becomes a light record with the same attribute paths (``row.branch.parent.name``; a
 relation whose ``id`` is null is None), so the columns' ``value`` functions serve both.
+Likewise a spec that names its ``page_fields`` (what the table shows) reads each page as
+such records: no model instances, and only the columns the page needs (every datetime
+column read is a parse).
 
 Everything read from the query string is whitelisted: a filter value must be
 one of the filter's options, a sort key one of the sortable columns. Columns
@@ -141,6 +144,10 @@ class ListSpec:
     # Called with each export chunk of row records when ``export_fields`` is set (to-many
     # data such as a pledge's items); defaults to ``decorate``.
     export_decorate: Callable[[list[Any]], Awaitable[None]] | None = None
+    # The ``values()`` paths the table's columns (and the list's template) read; set: a page
+    # is read as light records like the export (``decorate`` then receives records). To-one
+    # relations only: a to-many path would repeat rows within a page.
+    page_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         clashing = RESERVED_PARAMS & {f.name for f in self.filters}
@@ -353,7 +360,7 @@ class Listing:
 
     async def _slice(self, offset: int, size: int) -> list:
         if not self.segments:
-            return list(await self.queryset.offset(offset).limit(size))
+            return await self._read({}, offset, size)
         items: list = []
         last = len(self.segments) - 1
         for index, segment in enumerate(self.segments):
@@ -364,9 +371,27 @@ class Listing:
                 if offset >= count:
                     offset -= count
                     continue
-            items += await self.queryset.filter(**segment).offset(offset).limit(size - len(items))
+            items += await self._read(segment, offset, size - len(items))
             offset = 0
         return items
+
+    async def _read(self, segment: Mapping[str, object], offset: int, limit: int) -> list:
+        """Rows ``offset`` to ``offset + limit`` of the view (or of one sort segment): records
+        of the ``page_fields``, else model instances with their related records."""
+        if not self.spec.page_fields:
+            return await self._instances(segment, offset, limit)
+        paths = self._paths(self.spec.page_fields)
+        build = _record_builder(paths)
+        rows = await self.ordered.filter(**segment).offset(offset).limit(limit).values(*paths)
+        return [build(tuple(row[path] for path in paths)) for row in rows]
+
+    async def _instances(self, segment: Mapping[str, object], offset: int, limit: int) -> list:
+        return list(await self.queryset.filter(**segment).offset(offset).limit(limit))
+
+    def _paths(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """``id``, ``fields`` and the sort fields (PostgreSQL wants ORDER BY terms selected
+        when a join may make the query DISTINCT), each once."""
+        return tuple(dict.fromkeys(("id", *fields, *(name.lstrip("-") for name in self.order))))
 
     async def ids(self) -> list[int]:
         """Every id of the current view, in its order (each once, whatever the joins)."""
@@ -395,8 +420,7 @@ class Listing:
     async def records(self, chunk: int | None = None) -> AsyncIterator[Any]:
         """The current view as light records built from ``values()`` rows, ``chunk`` at a time."""
         chunk = chunk or CHUNK_ROWS
-        names = [name.lstrip("-") for name in self.order]
-        paths = tuple(dict.fromkeys(("id", *self.spec.export_fields, *names)))
+        paths = self._paths(self.spec.export_fields)
         build = _record_builder(paths)
         decorate = self.spec.export_decorate or self.spec.decorate
         ids = await self.ids()

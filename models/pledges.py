@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from tortoise import fields
 from tortoise.expressions import Subquery
+from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -482,6 +483,15 @@ def without_pledge(members: QuerySet[Member], year: int) -> QuerySet[Member]:
     return members.filter(
         id__not_in=Subquery(Pledge.filter(year=year, member_id__not_isnull=True).values("member_id"))
     )
+
+
+async def item_counts(pledge_ids: list[int]) -> dict[int, int]:
+    """How many items each of ``pledge_ids`` has (pledges without items are left out)."""
+    if not pledge_ids:
+        return {}
+    rows = await (PledgeItem.filter(pledge_id__in=pledge_ids).annotate(n=Count("id"))
+                  .group_by("pledge_id").values("pledge_id", "n"))
+    return {row["pledge_id"]: row["n"] for row in rows}
 
 
 async def pledge_item(pledge: Pledge, item_id: int) -> PledgeItem:

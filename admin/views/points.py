@@ -112,6 +112,11 @@ LEDGER_LIST = ListSpec(
     search_fields=("member__name", "reason"),
     select_related=("member__branch__parent", "issued_by"),
     decorate=describe_sources,
+    page_fields=(
+        "created_at", "member__name", "member__branch__name", "member__branch__parent__id",
+        "member__branch__parent__name", "amount", "source", "source_id", "reason", "issued_by__id",
+        "issued_by__username", "year",
+    ),
     export_fields=(
         "created_at", "member__name", "member__branch__name", "member__branch__parent__id",
         "member__branch__parent__name", "amount", "source", "source_id", "reason", "issued_by__id",
@@ -264,6 +269,7 @@ def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
         search_fields=("name",),
         select_related=("branch__parent",),
         decorate=decorate,
+        page_fields=("name", "branch__name", "branch__parent__id", "branch__parent__name", "cards_total"),
         export_fields=("name", "branch__name", "branch__parent__id", "branch__parent__name", "cards_total"),
     )
 
