@@ -31,7 +31,15 @@ from admin.forms import (
 )
 from admin.i18n import gettext_of, locale_of
 from admin.labels import MEMBER_FIELD_LABELS
-from admin.listing import SEARCH_MAX, Column, Filter, ListSpec, label_options, org_filter
+from admin.listing import (
+    SEARCH_MAX,
+    Column,
+    Filter,
+    ListSpec,
+    label_options,
+    org_filter,
+    unit_name_sort,
+)
 from admin.templating import render
 from admin.views.members import branch_label
 from locales import N_
@@ -275,7 +283,7 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
                 "branch",
                 MEMBER_FIELD_LABELS["branch"],
                 lambda p: branch_label(p.branch),
-                sort=("branch__name", "branch_id"),
+                **unit_name_sort("branch"),
             ),
             Column("year", N_("Year"), lambda p: p.year, sort=("year",)),
             Column(

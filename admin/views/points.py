@@ -17,7 +17,7 @@ from admin.forms import FormState, Option, field_errors, form_values, int_or_non
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import MEMBER_FIELD_LABELS
-from admin.listing import Column, Filter, Input, ListSpec, label_options, org_filter
+from admin.listing import Column, Filter, Input, ListSpec, label_options, org_filter, unit_name_sort
 from admin.templating import render
 from admin.views import member_path
 from admin.views.members import branch_label
@@ -253,7 +253,7 @@ def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
             Column("name", MEMBER_FIELD_LABELS["name"], lambda m: m.name, sort=("name",),
                    href=lambda m: member_path(m.id)),
             Column("branch", MEMBER_FIELD_LABELS["branch"], lambda m: branch_label(m.branch),
-                   sort=("branch__name", "branch_id", "name")),
+                   **unit_name_sort("branch", "name")),
             Column("cards", N_("Cards"), lambda m: int(m.cards_total), sort=("cards_total", "name")),
             Column("qualifies", N_("Qualifies"), lambda m: rule.qualifies(int(m.cards_total))),
             Column("needed", N_("Cards still needed"), lambda m: rule.needed(int(m.cards_total))),

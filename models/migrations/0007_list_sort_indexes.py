@@ -1,0 +1,23 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0006_list_indexes')]
+
+    initial = False
+
+    operations = [
+        ops.AddIndex(
+            model_name='OrgUnit',
+            index=Index(fields=['name']),
+        ),
+        ops.AddIndex(
+            model_name='Pledge',
+            index=Index(fields=['branch_id']),
+        ),
+        ops.AddIndex(
+            model_name='Pledge',
+            index=Index(fields=['proxy_entered']),
+        ),
+    ]
