@@ -43,7 +43,7 @@ from models import clock
 from models.admins import Role, create_admin
 from models.db import init_db
 from models.members import ManagementCategory, Member, MemberType
-from models.org import OrgKind, WorkUnit, create_org_unit
+from models.org import OrgKind, OrgUnit, WorkUnit, create_org_unit
 from models.pledges import ItemKind, Pledge, PledgeItem, PledgeStatus
 from models.points import CardSource, PointCard
 from models.registration import Registration, RegistrationStatus
