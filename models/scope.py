@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from locales import N_
@@ -82,10 +82,15 @@ class Scope:
     def org_units(self) -> QuerySet[OrgUnit]:
         return OrgUnit.filter(path__startswith=self.path)
 
+    def unit_ids(self) -> Subquery:
+        """The ids of the units in scope, for ``unit_id IN (…)``: records are picked by an
+        index on their unit, not by joining each one to its unit's path."""
+        return Subquery(self.org_units().values("id"))
+
     def members(self) -> QuerySet[Member]:
         if self.whole_tree:  # every member has a branch
             return Member.all()
-        return Member.filter(branch__path__startswith=self.path)
+        return Member.filter(branch_id__in=self.unit_ids())
 
     def invites(self) -> QuerySet[Invite]:
         return Invite.filter(member__branch__path__startswith=self.path)
@@ -133,7 +138,7 @@ class Scope:
         """Members' and branches' pledges of the branches in scope."""
         if self.whole_tree:  # every pledge has a branch
             return Pledge.all()
-        return Pledge.filter(branch__path__startswith=self.path)
+        return Pledge.filter(branch_id__in=self.unit_ids())
 
     async def pledge(self, pledge_id: int) -> Pledge:
         pledge = await self.pledges().get_or_none(id=pledge_id)
@@ -226,7 +231,7 @@ class Scope:
         """Ledger entries (cards and revocations) of members of the branches in scope."""
         if self.whole_tree:  # every card has a member, every member a branch
             return PointCard.all()
-        return PointCard.filter(member__branch__path__startswith=self.path)
+        return PointCard.filter(member__branch_id__in=self.unit_ids())
 
     async def card(self, card_id: int) -> PointCard:
         card = await self.cards().get_or_none(id=card_id)
