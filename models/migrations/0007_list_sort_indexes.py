@@ -20,4 +20,12 @@ class Migration(migrations.Migration):
             model_name='Pledge',
             index=Index(fields=['proxy_entered']),
         ),
+        ops.AddIndex(
+            model_name='Pledge',
+            index=Index(fields=['year', 'status']),
+        ),
+        ops.AddIndex(
+            model_name='PointCard',
+            index=Index(fields=['created_at', 'amount']),
+        ),
     ]
