@@ -46,6 +46,7 @@ from admin.keys import SETTINGS
 from admin.templating import localtime
 from locales import N_
 from models.org import OrgUnit
+from models.text import containing
 
 RESERVED_PARAMS = frozenset({"q", "sort", "page"})
 SEARCH_MAX = 100
@@ -189,7 +190,7 @@ class ListSpec:
         search_fields = self.search_fields + (self.personal_search_fields if personal_ok else ())
         if search and (search_fields or self.search_conditions):
             queryset = queryset.filter(
-                Q(*(Q(**{f"{name}__icontains": search}) for name in search_fields),
+                Q(*(containing(name, search) for name in search_fields),
                   *(condition(search) for condition in self.search_conditions), join_type="OR")
             )
 
@@ -348,11 +349,16 @@ class Listing:
         return self.request.path
 
     async def page(self) -> Page:
-        total = await self.queryset.count()
         size = self.spec.page_size
-        number = int_or_none(self.request.query.get("page")) or 1
-        number = min(max(number, 1), max(1, math.ceil(total / size)))
-        items = await self._slice((number - 1) * size, size)
+        number = max(int_or_none(self.request.query.get("page")) or 1, 1)
+        if number == 1:
+            # A first page with room to spare holds the whole view: no need to count it.
+            items = await self._slice(0, size)
+            total = len(items) if len(items) < size else await self.queryset.count()
+        else:
+            total = await self.queryset.count()
+            number = min(number, max(1, math.ceil(total / size)))
+            items = await self._slice((number - 1) * size, size)
         if self.spec.decorate is not None:
             await self.spec.decorate(items)
         return Page(items=items, number=number, size=size, total=total)
