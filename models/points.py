@@ -67,9 +67,9 @@ class PointCard(Model):
     class Meta:
         table = "point_card"
         ordering = ["id"]
-        # A member's cards of a year (standing, award list); the cards of a month, counted
-        # from the index alone (cards are +1, revocations -1).
-        indexes = (("member_id", "year"), ("created_at", "amount"))
+        # A member's total of a year (standing, award list) and the cards of a month, both
+        # summed or counted from the index alone (cards are +1, revocations -1).
+        indexes = (("member_id", "year", "amount"), ("created_at", "amount"))
 
     @property
     def is_revocation(self) -> bool:

@@ -24,6 +24,15 @@ class Migration(migrations.Migration):
             model_name='Pledge',
             index=Index(fields=['year', 'status']),
         ),
+        ops.RemoveIndex(
+            model_name='PointCard',
+            name=None,
+            fields=['member_id', 'year'],
+        ),
+        ops.AddIndex(
+            model_name='PointCard',
+            index=Index(fields=['member_id', 'year', 'amount']),
+        ),
         ops.AddIndex(
             model_name='PointCard',
             index=Index(fields=['created_at', 'amount']),
