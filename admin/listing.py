@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -306,9 +307,15 @@ class Listing:
     def __post_init__(self) -> None:
         self._gettext = gettext_of(self.request)
 
-    @property
+    @cached_property
     def table_columns(self) -> tuple[Column, ...]:
         return tuple(column for column in self.columns if column.in_table)
+
+    def cells(self, item: Any) -> list[tuple[Column, str, str | None]]:
+        """Each table column of ``item``'s row: the column, the text shown and the link (or
+        None). One call per row from the template rather than several per cell."""
+        return [(column, self.display(column, item), column.href(item) if column.href else None)
+                for column in self.table_columns]
 
     @property
     def is_filtered(self) -> bool:
