@@ -394,7 +394,9 @@ class Listing:
         for index, segment in enumerate(self.segments):
             if len(items) >= size:
                 break
-            if index < last:  # the last segment needs no count: it is what remains
+            # Skipping rows needs the segment's count (the last segment needs none: it is what
+            # remains); reading from its start does not: a short read means it is used up.
+            if index < last and offset:
                 count = await self.ordered.filter(**segment).count()
                 if offset >= count:
                     offset -= count

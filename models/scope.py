@@ -44,7 +44,8 @@ class Scope:
 
     @classmethod
     async def of(cls, user: AdminUser) -> Scope:
-        await user.fetch_related("org")
+        if not isinstance(user.org, OrgUnit):  # not read with the user (the panel's session does)
+            await user.fetch_related("org")
         org = user.org
         whole_tree = org.parent_id is None and not await OrgUnit.filter(
             parent_id__isnull=True).exclude(id=org.id).exists()

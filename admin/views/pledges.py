@@ -57,6 +57,7 @@ from models.pledges import (
     Pledge,
     PledgeItem,
     add_item,
+    all_years,
     item_counts,
     branch_pledge_for,
     delete_item,
@@ -238,7 +239,8 @@ async def _owner_options(request: web.Request) -> list[Option]:
 
 async def year_options(scope: Scope) -> list[Option]:
     """This year and every year with pledges in scope, newest first."""
-    years = {*await years_of(scope.pledges()), current_year()}
+    found = await all_years() if scope.whole_tree else await years_of(scope.pledges())
+    years = {*found, current_year()}
     return [Option(str(year), str(year)) for year in sorted(years, reverse=True)]
 
 
