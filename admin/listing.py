@@ -147,8 +147,9 @@ class ListSpec:
     search_fields: tuple[str, ...] = ()
     personal_search_fields: tuple[str, ...] = ()
     # To-many searches, e.g. a pledge's item texts: each turns the search text into a
-    # condition (an ``id__in`` subquery), so the list needs neither a join nor DISTINCT.
-    search_conditions: tuple[Callable[[str], Q], ...] = ()
+    # condition (``id__in`` ids or a subquery), so the list needs neither a join nor DISTINCT;
+    # None when it found nothing (an ``IN ()`` would still cost every row a test).
+    search_conditions: tuple[Callable[[str], Awaitable[Q | None]], ...] = ()
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     page_size: int = 50
@@ -190,10 +191,10 @@ class ListSpec:
         search = query.get("q", "").strip()[:SEARCH_MAX]
         search_fields = self.search_fields + (self.personal_search_fields if personal_ok else ())
         if search and (search_fields or self.search_conditions):
-            queryset = queryset.filter(
-                Q(*(containing(name, search) for name in search_fields),
-                  *(condition(search) for condition in self.search_conditions), join_type="OR")
-            )
+            found = [await condition(search) for condition in self.search_conditions]
+            conditions = [containing(name, search) for name in search_fields]
+            conditions += [condition for condition in found if condition is not None]
+            queryset = queryset.filter(Q(*conditions, join_type="OR") if conditions else Q(id__in=[]))
 
         controls = []
         for spec in self.filters:

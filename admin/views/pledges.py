@@ -81,6 +81,7 @@ HALF_YEAR_FIELDS = ("leader_comment", "satisfied", "basic", "unsatisfied")
 ASSESS_FIELDS = ("grade", "satisfaction_score", "comment")
 CANNOT_WRITE_SHOWN = 100  # members listed on the "enter a pledge" page without searching
 SEARCH_RESULTS = 20
+ITEM_MATCHES_LISTED = 500  # pledge ids a search by item text passes on as they are
 
 
 def pledge_path(pledge_id: int) -> str:
@@ -207,13 +208,26 @@ async def _attach_item_counts(pledges: list) -> None:
         pledge.item_count = counts.get(pledge.id, 0)
 
 
-def _items_containing(search: str) -> Q:
-    """Pledges with an item whose text contains ``search``: a subquery, not a join (a join
-    repeats a pledge per matching item, and DISTINCT over 100k pledges costs a full sort)."""
-    return Q(id__in=Subquery(PledgeItem.filter(containing("text", search)).values("pledge_id")))
+async def _items_containing(search: str) -> Q | None:
+    """Pledges with an item whose text contains ``search``: ids, not a join (a join repeats a
+    pledge per matching item, and DISTINCT over 100k pledges costs a full sort).
+
+    Every item text has to be read (a search for a part of a word), so it is read once, not
+    again by the count and by the page: up to ``ITEM_MATCHES_LISTED`` matching items give
+    their pledge ids as they are; more (a common word) stay a subquery.
+    """
+    matching = PledgeItem.filter(containing("text", search))
+    # In the table's own (id) order: no sort, and a common word stops the read early.
+    found = await matching.order_by("id").limit(ITEM_MATCHES_LISTED + 1).values_list(
+        "pledge_id", flat=True)
+    if not found:
+        return None
+    if len(found) <= ITEM_MATCHES_LISTED:
+        return Q(id__in=sorted(set(found)))
+    return Q(id__in=Subquery(matching.values("pledge_id")))
 
 
-def _members_named(search: str) -> Q:
+async def _members_named(search: str) -> Q:
     """Pledges of members whose name contains ``search``: the names are searched in the
     member table (a tenth of the pledges' rows), their pledges found by the member index."""
     return Q(member_id__in=Subquery(Member.filter(containing("name", search)).values("id")))
