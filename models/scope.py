@@ -158,7 +158,7 @@ class Scope:
 
     def wishes(self) -> QuerySet[Wish]:
         """Wishes addressed to a community in scope."""
-        return Wish.filter(community__path__startswith=self.path)
+        return Wish.filter(community_id__in=self.unit_ids())
 
     async def wish(self, wish_id: int) -> Wish:
         wish = await self.wishes().get_or_none(id=wish_id)
@@ -171,8 +171,10 @@ class Scope:
     def registrations(self) -> QuerySet[Registration]:
         """Registrations at a community in scope, and those of members of the branches in scope
         (who report elsewhere: the branch sees them, the community decides)."""
+        if self.whole_tree:  # every registration is at a community
+            return Registration.all()
         return Registration.filter(
-            Q(community__path__startswith=self.path) | Q(member__branch__path__startswith=self.path)
+            Q(community_id__in=self.unit_ids()) | Q(member__branch_id__in=self.unit_ids())
         )
 
     async def registration(self, registration_id: int) -> Registration:
