@@ -30,8 +30,8 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
@@ -194,7 +194,8 @@ class ListSpec:
             found = [await condition(search) for condition in self.search_conditions]
             conditions = [containing(name, search) for name in search_fields]
             conditions += [condition for condition in found if condition is not None]
-            queryset = queryset.filter(Q(*conditions, join_type="OR") if conditions else Q(id__in=[]))
+            matches = Q(*conditions, join_type="OR") if conditions else Q(id__in=[])
+            queryset = queryset.filter(matches)
 
         controls = []
         for spec in self.filters:

@@ -155,7 +155,8 @@ async def existing(path: Path) -> dict:
     """The ids ``build`` returns, read back from a database it built earlier."""
     community = await OrgUnit.get(name="南园社区")
     branch = await OrgUnit.filter(kind=OrgKind.BRANCH).order_by("id").first()
-    members, pledges, cards = await Member.all().count(), await Pledge.all().count(), await PointCard.all().count()
+    members, pledges = await Member.all().count(), await Pledge.all().count()
+    cards = await PointCard.all().count()
     print(f"reusing {path}: {members} members, {pledges} pledges, {cards} cards", flush=True)
     return {"year": clock.current_year(), "community": community.id, "branch": branch.id}
 
@@ -249,9 +250,10 @@ async def run(args: argparse.Namespace) -> None:
                 flag = "" if p95 <= 10 or label == "dashboard" else "  over 10 ms"
                 print(f"{label:34} {p50:8.1f} {p95:8.1f}  {status}{flag}", flush=True)
             async with community:
-                if not args.only or any(text in "dashboard (community secretary)" for text in args.only):
+                label = "dashboard (community secretary)"
+                if not args.only or any(text in label for text in args.only):
                     p50, p95, status = await time_page(community, base + "/", args.requests)
-                    print(f"{'dashboard (community secretary)':34} {p50:8.1f} {p95:8.1f}  {status}", flush=True)
+                    print(f"{label:34} {p50:8.1f} {p95:8.1f}  {status}", flush=True)
 
             if not args.skip_export:
                 began = time.perf_counter()
@@ -279,8 +281,10 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=50_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--skip-export", action="store_true", help="time the pages only")
-    parser.add_argument("--db", help="keep the database in this file (reused as it is if it exists), e.g. for EXPLAIN")
-    parser.add_argument("--only", nargs="+", metavar="TEXT", help="time only the pages whose label contains TEXT")
+    parser.add_argument("--db", help="keep the database in this file (reused as it is if it "
+                        "exists), e.g. for EXPLAIN")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="time only the pages whose label contains TEXT")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -148,8 +148,9 @@ MEMBER_LIST = ListSpec(
     select_related=("branch__parent", "residence_community", "work_unit"),
     prefetch_related=("telegram",),
     page_fields=(
-        "name", "phone", "branch__name", "branch__parent__id", "branch__parent__name", "member_type",
-        "management_category", "occupation", "telegram__id", "telegram__unreachable_since", "created_at",
+        "name", "phone", "branch__name", "branch__parent__id", "branch__parent__name",
+        "member_type", "management_category", "occupation", "telegram__id",
+        "telegram__unreachable_since", "created_at",
     ),
     export_fields=(
         "name", "phone", "branch__name", "branch__parent__id", "branch__parent__name", "member_type",

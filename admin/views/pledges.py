@@ -359,13 +359,13 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
         select_related=("member", "branch__parent"),
         prefetch_related=("items",),
         page_fields=(
-            "member__id", "member__name", "branch__name", "branch__parent__id", "branch__parent__name",
-            "year", "status", "proxy_entered", "submitted_at",
+            "member__id", "member__name", "branch__name", "branch__parent__id",
+            "branch__parent__name", "year", "status", "proxy_entered", "submitted_at",
         ),
         decorate=_attach_item_counts,
         export_fields=(
-            "member__id", "member__name", "branch__name", "branch__parent__id", "branch__parent__name",
-            "year", "status", "proxy_entered", "submitted_at", "times_returned", "approved_at",
+            "member__id", "member__name", "branch__name", "branch__parent__id",
+            "branch__parent__name", "year", "status", "proxy_entered", "submitted_at", "times_returned", "approved_at",
             "published_at", "leader_comment", "half_year_reviewed_at", "residents_satisfied",
             "residents_basic", "residents_unsatisfied", "grade", "satisfaction_score",
         ),

@@ -238,6 +238,9 @@ async def _attach_grades(members: list[Any], year: int) -> None:
         member.grade = grades.get(member.id)
 
 
+AWARD_FIELDS = ("name", "branch__name", "branch__parent__id", "branch__parent__name", "cards_total")
+
+
 def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
     gettext = gettext_of(request)
 
@@ -269,8 +272,8 @@ def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
         search_fields=("name",),
         select_related=("branch__parent",),
         decorate=decorate,
-        page_fields=("name", "branch__name", "branch__parent__id", "branch__parent__name", "cards_total"),
-        export_fields=("name", "branch__name", "branch__parent__id", "branch__parent__name", "cards_total"),
+        page_fields=AWARD_FIELDS,
+        export_fields=AWARD_FIELDS,
     )
 
 
