@@ -9,6 +9,10 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.AddIndex(
+            model_name='Member',
+            index=Index(fields=['can_write']),
+        ),
+        ops.AddIndex(
             model_name='OrgUnit',
             index=Index(fields=['name']),
         ),
