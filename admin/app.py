@@ -34,6 +34,7 @@ from admin.views import (
     wishes,
 )
 from admin.views.health import setup_ops
+from models.db import refresh_planner_statistics
 from models.importer import MAX_BYTES
 from xianfeng.settings import Settings
 
@@ -80,7 +81,12 @@ def create_admin_app(
     app.on_response_prepare.append(security.add_security_headers)
     setup_ops(app, settings)  # request ids; /healthz /readyz /metrics past the other middlewares
     add_routes(app.router)
+    app.on_startup.append(_refresh_planner_statistics)
     return app
+
+
+async def _refresh_planner_statistics(app: web.Application) -> None:
+    await refresh_planner_statistics()
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

@@ -14,6 +14,9 @@ A spec that names its ``export_fields`` (``values()`` paths such as ``"branch__p
 is exported from plain rows instead of model instances, several times faster: each row
 becomes a light record with the same attribute paths (``row.branch.parent.name``; a
 relation whose ``id`` is null is None), so the columns' ``value`` functions serve both.
+Likewise a spec that names its ``page_fields`` (what the table shows) reads each page as
+such records: no model instances, and only the columns the page needs (every datetime
+column read is a parse).
 
 Everything read from the query string is whitelisted: a filter value must be
 one of the filter's options, a sort key one of the sortable columns. Columns
@@ -28,11 +31,12 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from admin.auth import current_scope
@@ -42,6 +46,8 @@ from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.templating import localtime
 from locales import N_
+from models.org import OrgUnit
+from models.text import containing
 
 RESERVED_PARAMS = frozenset({"q", "sort", "page"})
 SEARCH_MAX = 100
@@ -72,19 +78,21 @@ def org_filter(path_field: str, name: str = "org") -> Filter:
     """Filter by a unit of the user's organisation and everything below it.
 
     ``path_field`` is the ORM path to the record's unit path, e.g. ``"branch__path"``.
-    Paths look like ``/1/5/12/``, so "unit 5 or below" is "the path contains /5/".
+    Paths look like ``/1/5/12/``, so "unit 5 or below" is "the path contains /5/": the
+    units are picked from the unit table (a few dozen rows), and the records by their unit's
+    id (``branch_id IN (…)``, an index), not by joining every record to its unit's path.
     """
+    unit_id_field = path_field.removesuffix("__path") + "_id"
 
     async def options(request: web.Request) -> list[Option]:
         scope = current_scope(request)
         return unit_options(await scope.org_units(), scope.org.depth)
 
-    return Filter(
-        name,
-        N_("Organisation"),
-        options,
-        lambda queryset, unit_id: queryset.filter(**{f"{path_field}__contains": f"/{unit_id}/"}),
-    )
+    def apply(queryset: QuerySet, unit_id: str) -> QuerySet:
+        units = OrgUnit.filter(path__contains=f"/{unit_id}/").values("id")
+        return queryset.filter(**{f"{unit_id_field}__in": Subquery(units)})
+
+    return Filter(name, N_("Organisation"), options, apply)
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,18 @@ class Column:
     # A page is read segment by segment, so each query can walk an index with LIMIT (an inner
     # join to the member name) instead of sorting every row; descending reverses the segments.
     sort_segments: tuple[Mapping[str, object], ...] = ()
+
+
+def unit_name_sort(relation: str, *then: str) -> dict[str, Any]:
+    """``Column`` keywords to sort by the name of the unit ``relation`` (e.g. ``"branch"``),
+    then by ``then``: unit names repeat, so the unit's id keeps each unit's rows together.
+
+    One segment, ``name >= ""`` (true of every unit), joins the unit as an inner join, so
+    the database can walk units by name (an index) and each unit's rows by an index on the
+    foreign key instead of sorting every row.
+    """
+    return {"sort": (f"{relation}__name", f"{relation}__id", *then),
+            "sort_segments": ({f"{relation}__name__gte": ""},)}
 
 
 @dataclass(frozen=True)
@@ -127,8 +147,9 @@ class ListSpec:
     search_fields: tuple[str, ...] = ()
     personal_search_fields: tuple[str, ...] = ()
     # To-many searches, e.g. a pledge's item texts: each turns the search text into a
-    # condition (an ``id__in`` subquery), so the list needs neither a join nor DISTINCT.
-    search_conditions: tuple[Callable[[str], Q], ...] = ()
+    # condition (``id__in`` ids or a subquery), so the list needs neither a join nor DISTINCT;
+    # None when it found nothing (an ``IN ()`` would still cost every row a test).
+    search_conditions: tuple[Callable[[str], Awaitable[Q | None]], ...] = ()
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     page_size: int = 50
@@ -141,6 +162,10 @@ class ListSpec:
     # Called with each export chunk of row records when ``export_fields`` is set (to-many
     # data such as a pledge's items); defaults to ``decorate``.
     export_decorate: Callable[[list[Any]], Awaitable[None]] | None = None
+    # The ``values()`` paths the table's columns (and the list's template) read; set: a page
+    # is read as light records like the export (``decorate`` then receives records). To-one
+    # relations only: a to-many path would repeat rows within a page.
+    page_fields: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         clashing = RESERVED_PARAMS & {f.name for f in self.filters}
@@ -166,10 +191,11 @@ class ListSpec:
         search = query.get("q", "").strip()[:SEARCH_MAX]
         search_fields = self.search_fields + (self.personal_search_fields if personal_ok else ())
         if search and (search_fields or self.search_conditions):
-            queryset = queryset.filter(
-                Q(*(Q(**{f"{name}__icontains": search}) for name in search_fields),
-                  *(condition(search) for condition in self.search_conditions), join_type="OR")
-            )
+            found = [await condition(search) for condition in self.search_conditions]
+            conditions = [containing(name, search) for name in search_fields]
+            conditions += [condition for condition in found if condition is not None]
+            matches = Q(*conditions, join_type="OR") if conditions else Q(id__in=[])
+            queryset = queryset.filter(matches)
 
         controls = []
         for spec in self.filters:
@@ -283,9 +309,15 @@ class Listing:
     def __post_init__(self) -> None:
         self._gettext = gettext_of(self.request)
 
-    @property
+    @cached_property
     def table_columns(self) -> tuple[Column, ...]:
         return tuple(column for column in self.columns if column.in_table)
+
+    def cells(self, item: Any) -> list[tuple[Column, str, str | None]]:
+        """Each table column of ``item``'s row: the column, the text shown and the link (or
+        None). One call per row from the template rather than several per cell."""
+        return [(column, self.display(column, item), column.href(item) if column.href else None)
+                for column in self.table_columns]
 
     @property
     def is_filtered(self) -> bool:
@@ -326,11 +358,16 @@ class Listing:
         return self.request.path
 
     async def page(self) -> Page:
-        total = await self.queryset.count()
         size = self.spec.page_size
-        number = int_or_none(self.request.query.get("page")) or 1
-        number = min(max(number, 1), max(1, math.ceil(total / size)))
-        items = await self._slice((number - 1) * size, size)
+        number = max(int_or_none(self.request.query.get("page")) or 1, 1)
+        if number == 1:
+            # A first page with room to spare holds the whole view: no need to count it.
+            items = await self._slice(0, size)
+            total = len(items) if len(items) < size else await self.queryset.count()
+        else:
+            total = await self.queryset.count()
+            number = min(number, max(1, math.ceil(total / size)))
+            items = await self._slice((number - 1) * size, size)
         if self.spec.decorate is not None:
             await self.spec.decorate(items)
         return Page(items=items, number=number, size=size, total=total)
@@ -353,20 +390,40 @@ class Listing:
 
     async def _slice(self, offset: int, size: int) -> list:
         if not self.segments:
-            return list(await self.queryset.offset(offset).limit(size))
+            return await self._read({}, offset, size)
         items: list = []
         last = len(self.segments) - 1
         for index, segment in enumerate(self.segments):
             if len(items) >= size:
                 break
-            if index < last:  # the last segment needs no count: it is what remains
+            # Skipping rows needs the segment's count (the last segment needs none: it is what
+            # remains); reading from its start does not: a short read means it is used up.
+            if index < last and offset:
                 count = await self.ordered.filter(**segment).count()
                 if offset >= count:
                     offset -= count
                     continue
-            items += await self.queryset.filter(**segment).offset(offset).limit(size - len(items))
+            items += await self._read(segment, offset, size - len(items))
             offset = 0
         return items
+
+    async def _read(self, segment: Mapping[str, object], offset: int, limit: int) -> list:
+        """Rows ``offset`` to ``offset + limit`` of the view (or of one sort segment): records
+        of the ``page_fields``, else model instances with their related records."""
+        if not self.spec.page_fields:
+            return await self._instances(segment, offset, limit)
+        paths = self._paths(self.spec.page_fields)
+        build = _record_builder(paths)
+        rows = await self.ordered.filter(**segment).offset(offset).limit(limit).values(*paths)
+        return [build(tuple(row[path] for path in paths)) for row in rows]
+
+    async def _instances(self, segment: Mapping[str, object], offset: int, limit: int) -> list:
+        return list(await self.queryset.filter(**segment).offset(offset).limit(limit))
+
+    def _paths(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """``id``, ``fields`` and the sort fields (PostgreSQL wants ORDER BY terms selected
+        when a join may make the query DISTINCT), each once."""
+        return tuple(dict.fromkeys(("id", *fields, *(name.lstrip("-") for name in self.order))))
 
     async def ids(self) -> list[int]:
         """Every id of the current view, in its order (each once, whatever the joins)."""
@@ -395,8 +452,7 @@ class Listing:
     async def records(self, chunk: int | None = None) -> AsyncIterator[Any]:
         """The current view as light records built from ``values()`` rows, ``chunk`` at a time."""
         chunk = chunk or CHUNK_ROWS
-        names = [name.lstrip("-") for name in self.order]
-        paths = tuple(dict.fromkeys(("id", *self.spec.export_fields, *names)))
+        paths = self._paths(self.spec.export_fields)
         build = _record_builder(paths)
         decorate = self.spec.export_decorate or self.spec.decorate
         ids = await self.ids()

@@ -65,6 +65,20 @@ def _give_timezone_back(previous: str | None) -> None:
         os.environ["TIMEZONE"] = previous
 
 
+async def refresh_planner_statistics() -> None:
+    """SQLite only: ``ANALYZE``, so that the query planner knows how rows spread over each
+    index (a pledge status matches a seventh of the pledges, a member id ten rows).
+
+    Without statistics SQLite takes any indexed equality for a handful of rows: a list
+    filtered by status would read every pledge of that status and sort them, rather than
+    walk member names and stop after a page. Run when the panel starts (tens of ms per
+    100k rows); PostgreSQL keeps its statistics itself (autovacuum).
+    """
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect == "sqlite":
+        await connection.execute_script("ANALYZE")
+
+
 async def close_db() -> None:
     await Tortoise.close_connections()
 

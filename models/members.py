@@ -77,8 +77,9 @@ class Member(Model):
     class Meta:
         table = "member"
         ordering = ["id"]
-        # ("created_at",): the member list sorted by date added walks an index.
-        indexes = (("branch_id", "name"), ("created_at",))
+        # ("created_at",): the member list sorted by date added walks an index; ("can_write",):
+        # the few who cannot write (their pledges are entered for them) are found without a scan.
+        indexes = (("branch_id", "name"), ("created_at",), ("can_write",))
 
     def __str__(self) -> str:
         return self.name

@@ -56,6 +56,8 @@ class OrgUnit(Model):
         table = "org_unit"
         unique_together = (("parent", "name"),)
         ordering = ["path"]
+        # Lists sorted by branch walk the units by name, then each unit's rows by an index.
+        indexes = (("name",),)
 
     def __str__(self) -> str:
         return self.name

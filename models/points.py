@@ -11,18 +11,20 @@ fulfilment, the manual issue); a revocation counts in the year of the card it re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 from tortoise.functions import Sum
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from locales import N_
 from models import audit
-from models.clock import current_year
+from models.clock import current_year, local_midnight
 from models.errors import DomainError, ValidationError
 from models.members import Member
 from models.text import clean_text
@@ -65,7 +67,9 @@ class PointCard(Model):
     class Meta:
         table = "point_card"
         ordering = ["id"]
-        indexes = (("member_id", "year"),)  # a member's cards of a year: standing, award list
+        # A member's total of a year (standing, award list) and the cards of a month, both
+        # summed or counted from the index alone (cards are +1, revocations -1).
+        indexes = (("member_id", "year", "amount"), ("created_at", "amount"))
 
     @property
     def is_revocation(self) -> bool:
@@ -155,6 +159,24 @@ async def balance(member: Member) -> int:
     rows = await PointCard.filter(member_id=member.id).annotate(total=Sum("amount")).group_by(
         "member_id").values("total")
     return int(rows[0]["total"] or 0) if rows else 0
+
+
+async def cards_per_month(entries: QuerySet[PointCard], year: int) -> list[int]:
+    """How many of ``entries`` were recorded in each local month of ``year``, January first.
+
+    One statement of twelve counts, each over its month's range of the (created_at, amount)
+    index alone (a conditional count per row compares every row with every bound: several
+    times slower on SQLite). The bounds are local midnights in UTC, as every bound must be.
+    """
+    bounds = [local_midnight(date(year, month, 1)) for month in range(1, 13)]
+    bounds.append(local_midnight(date(year + 1, 1, 1)))
+    months = {
+        f"m{month}": Subquery(entries.filter(created_at__gte=bounds[month - 1],
+                                             created_at__lt=bounds[month]).count())
+        for month in range(1, 13)
+    }
+    rows = await entries.limit(1).annotate(**months).values(*months)  # no entries at all: no row
+    return [int(rows[0][name]) if rows else 0 for name in months]
 
 
 async def year_cards(member: Member, year: int) -> list[tuple[PointCard, PointCard | None]]:

@@ -8,7 +8,6 @@ count or bar links to the list behind it with that list's own filters (``/member
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -23,6 +22,7 @@ from models import clock
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS
 from models.org import OrgKind, OrgUnit
 from models.pledges import PLEDGE_STATUS_LABELS, PledgeStatus
+from models.points import cards_per_month
 from models.registration import RegistrationStatus
 from models.scope import Scope
 from models.wishes import WISH_STATUS_LABELS, WishStatus, overdue_condition
@@ -126,12 +126,8 @@ async def dashboard_data(scope: Scope, gettext) -> dict:
         for status in WISH_FUNNEL
     ]
 
-    cards = scope.cards().filter(amount__gt=0)
-    cards_by_month = []
-    for month in range(1, 13):
-        start = clock.local_midnight(date(year, month, 1))
-        end = clock.local_midnight(date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1))
-        cards_by_month.append(Bar(str(month), await cards.filter(created_at__gte=start, created_at__lt=end).count()))
+    per_month = await cards_per_month(scope.cards().filter(amount__gt=0), year)
+    cards_by_month = [Bar(str(month), n) for month, n in enumerate(per_month, start=1)]
 
     return {
         "year": year,

@@ -19,7 +19,7 @@ from admin.forms import (
 )
 from admin.i18n import gettext_of
 from admin.labels import MEMBER_FIELD_LABELS
-from admin.listing import Column, Filter, ListSpec, label_options, org_filter
+from admin.listing import Column, Filter, ListSpec, label_options, org_filter, unit_name_sort
 from admin.templating import render
 from admin.views import member_path
 from admin.views.invites import current_invite, invite_links, member_invites
@@ -77,7 +77,7 @@ MEMBER_LIST = ListSpec(
             "branch",
             MEMBER_FIELD_LABELS["branch"],
             lambda m: branch_label(m.branch),
-            sort=("branch__name", "branch_id", "name"),
+            **unit_name_sort("branch", "name"),
         ),
         Column(
             "member_type",
@@ -147,6 +147,11 @@ MEMBER_LIST = ListSpec(
     personal_search_fields=("phone",),
     select_related=("branch__parent", "residence_community", "work_unit"),
     prefetch_related=("telegram",),
+    page_fields=(
+        "name", "phone", "branch__name", "branch__parent__id", "branch__parent__name",
+        "member_type", "management_category", "occupation", "telegram__id",
+        "telegram__unreachable_since", "created_at",
+    ),
     export_fields=(
         "name", "phone", "branch__name", "branch__parent__id", "branch__parent__name", "member_type",
         "management_category", "occupation", "telegram__id", "telegram__unreachable_since", "created_at",

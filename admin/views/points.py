@@ -17,7 +17,7 @@ from admin.forms import FormState, Option, field_errors, form_values, int_or_non
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import MEMBER_FIELD_LABELS
-from admin.listing import Column, Filter, Input, ListSpec, label_options, org_filter
+from admin.listing import Column, Filter, Input, ListSpec, label_options, org_filter, unit_name_sort
 from admin.templating import render
 from admin.views import member_path
 from admin.views.members import branch_label
@@ -112,6 +112,11 @@ LEDGER_LIST = ListSpec(
     search_fields=("member__name", "reason"),
     select_related=("member__branch__parent", "issued_by"),
     decorate=describe_sources,
+    page_fields=(
+        "created_at", "member__name", "member__branch__name", "member__branch__parent__id",
+        "member__branch__parent__name", "amount", "source", "source_id", "reason", "issued_by__id",
+        "issued_by__username", "year",
+    ),
     export_fields=(
         "created_at", "member__name", "member__branch__name", "member__branch__parent__id",
         "member__branch__parent__name", "amount", "source", "source_id", "reason", "issued_by__id",
@@ -233,6 +238,9 @@ async def _attach_grades(members: list[Any], year: int) -> None:
         member.grade = grades.get(member.id)
 
 
+AWARD_FIELDS = ("name", "branch__name", "branch__parent__id", "branch__parent__name", "cards_total")
+
+
 def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
     gettext = gettext_of(request)
 
@@ -248,7 +256,7 @@ def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
             Column("name", MEMBER_FIELD_LABELS["name"], lambda m: m.name, sort=("name",),
                    href=lambda m: member_path(m.id)),
             Column("branch", MEMBER_FIELD_LABELS["branch"], lambda m: branch_label(m.branch),
-                   sort=("branch__name", "branch_id", "name")),
+                   **unit_name_sort("branch", "name")),
             Column("cards", N_("Cards"), lambda m: int(m.cards_total), sort=("cards_total", "name")),
             Column("qualifies", N_("Qualifies"), lambda m: rule.qualifies(int(m.cards_total))),
             Column("needed", N_("Cards still needed"), lambda m: rule.needed(int(m.cards_total))),
@@ -264,7 +272,8 @@ def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
         search_fields=("name",),
         select_related=("branch__parent",),
         decorate=decorate,
-        export_fields=("name", "branch__name", "branch__parent__id", "branch__parent__name", "cards_total"),
+        page_fields=AWARD_FIELDS,
+        export_fields=AWARD_FIELDS,
     )
 
 

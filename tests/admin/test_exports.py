@@ -210,3 +210,41 @@ async def test_row_records_export_the_same_as_model_instances(as_user, org, monk
     assert any(row[0] == "乙" and "13900000000" in row and "区卫健委" in row for row in members)
     pledges = fast[1]
     assert all("看望困难户" in str(row) for row in pledges[1:])
+
+
+async def test_list_pages_from_records_show_the_same_as_model_instances(as_user, org, monkeypatch):
+    """A page read as values() records (``page_fields``) renders exactly as from model instances."""
+    from models.invites import redeem_invite
+    from models.members import TelegramUser
+    from models.pledges import approve, branch_pledge_for
+    from models.points import issue_manual_card, revoke_card
+
+    scope = await factories.scope_of(org.xinfeng_1, "x1", Role.BRANCH_SECRETARY)
+    bound = await factories.member(org.xinfeng_1, "乙", phone="13900000000", occupation="医生")
+    await redeem_invite((await factories.invite(bound)).code, await TelegramUser.create(id=4243, first_name="乙"))
+    members = [bound, *[await factories.member(org.nanyuan_1, f"丙{n}", can_write="no") for n in range(3)]]
+    for index, member in enumerate(members):
+        me = Actor(member=member)
+        pledge = await pledge_for(member, 2026, me)
+        await add_item(pledge, ItemKind.DUTY, "看望困难户", me)
+        if index % 2 == 0:
+            await submit(pledge, me)
+    await approve(await pledge_for(bound, 2026, Actor(member=bound)), scope)
+    await branch_pledge_for(org.nanyuan_1, 2026, Actor(admin=scope.user))
+    card = await issue_manual_card(scope, bound.id, "扶老人过马路")
+    await issue_manual_card(scope, bound.id, "清理楼道")
+    await revoke_card(scope, card.id, "重复发放")
+    client = await as_user("street")
+    urls = ["/members", "/members?sort=-created", "/pledges", "/pledges?sort=-owner&status=submitted",
+            "/pledges?sort=branch", "/pledges/review", "/points", "/points?sort=member",
+            "/points/awards?year=2026", "/points/awards?year=2026&sort=name"]
+    records = [await (await client.get(url)).text() for url in urls]
+    monkeypatch.setattr(admin.listing.Listing, "_read", admin.listing.Listing._instances)
+    instances = [await (await client.get(url)).text() for url in urls]
+    for url, a, b in zip(urls, records, instances):
+        assert _without_tokens(a) == _without_tokens(b), url
+    assert "13900000000" in records[0] and "扶老人过马路" in records[6]
+
+
+def _without_tokens(html: str) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", html)

@@ -559,3 +559,43 @@ async def test_pages_by_owner_walk_branch_pledges_then_members_like_the_export(
             assert shown[:4] == expected_members
         rows = read_xlsx(await (await client.get("/pledges/export.xlsx", params={"sort": sort})).read())
         assert [row[0] for row in rows[1:]] == shown
+
+
+async def test_list_by_branch_keeps_each_branch_together_in_id_order(as_user, org, member):
+    """By branch: branch names (which repeat from one community to the next), each branch's
+    pledges together in the order they were made; descending reverses all of it."""
+    made = []
+    for branch, name in ((org.xinfeng_1, "甲"), (org.nanyuan_2, "乙"), (org.nanyuan_1, "丙"),
+                         (org.xinfeng_1, "丁"), (org.nanyuan_1, "戊")):
+        made.append((branch, await written_pledge(await factories.member(branch, name))))
+    await branch_pledge_for(org.nanyuan_2, YEAR, Actor.system("tests"))
+    expected = [p.id for _, p in sorted(made, key=lambda bp: (bp[0].name, bp[0].id, bp[1].id))]
+    second = [p.id for p in await Pledge.filter(branch_id=org.nanyuan_2.id).order_by("id")]
+    expected = [i for i in expected if i not in second] + second  # 第二支部 after the 第一支部s
+    client = await as_user("street")
+    for sort, order in (("branch", expected), ("-branch", expected[::-1])):
+        html = await (await client.get("/pledges", params={"sort": sort})).text()
+        shown = [int(i) for i in re.findall(r'<td data-column="owner">\s*<a href="/pledges/(\d+)">', html)]
+        assert shown == order, sort
+
+
+@pytest.mark.parametrize("listed", [500, 1])
+async def test_search_by_item_text_as_ids_or_as_a_subquery(as_user, org, monkeypatch, listed):
+    """Item texts are read once per search: a few matches are passed on as pledge ids, many
+    (more than ITEM_MATCHES_LISTED) as a subquery; either way the same pledges are found,
+    with those found by member name, and a search that finds nothing lists nothing."""
+    from admin.views import pledges as pledge_views
+
+    monkeypatch.setattr(pledge_views, "ITEM_MATCHES_LISTED", listed)
+    await written_pledge(await factories.member(org.nanyuan_1, "甲"), "清理楼道", "打扫楼道")
+    await written_pledge(await factories.member(org.xinfeng_1, "乙"), "楼道照明")
+    await written_pledge(await factories.member(org.nanyuan_2, "楼大爷"), "看望老人")
+    await written_pledge(await factories.member(org.nanyuan_2, "丁"), "看望老人")
+    client = await as_user("street")
+
+    async def owners(q: str) -> list[str]:
+        return listed_owners(await (await client.get("/pledges", params={"q": q})).text())
+
+    assert await owners("楼道") == ["乙", "甲"]
+    assert await owners("楼") == sorted(["甲", "乙", "楼大爷"])  # item texts or the name
+    assert await owners("没有这个") == []

@@ -26,3 +26,20 @@ async def test_opening_the_database_adds_no_zone_when_none_was_set(tmp_path, mon
         assert Settings(_env_file=None).timezone == "Asia/Shanghai"
     finally:
         await Tortoise.close_connections()
+
+
+async def test_planner_statistics_are_refreshed_on_sqlite(tmp_path):
+    """The panel refreshes SQLite's statistics when it starts (ANALYZE): the planner then
+    knows a pledge status matches many rows and a member id few."""
+    from models.db import refresh_planner_statistics
+    from models.org import OrgKind, create_org_unit
+
+    await init_db(f"sqlite://{tmp_path / 'x.sqlite3'}")
+    try:
+        await create_org_unit("东风区委", OrgKind.DISTRICT)
+        connection = Tortoise.get_connection("default")
+        await refresh_planner_statistics()
+        rows = await connection.execute_query_dict('SELECT "tbl" FROM "sqlite_stat1"')
+        assert "org_unit" in {row["tbl"] for row in rows}
+    finally:
+        await Tortoise.close_connections()

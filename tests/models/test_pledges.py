@@ -124,3 +124,43 @@ async def test_proxy_entry_is_marked_and_audited(org):
     assert pledge.proxy_entered and pledge.entered_by_id == scope.user.id
     entry = await AuditEntry.get(action="pledge.submit", object_id=str(pledge.id))
     assert entry.proxy and entry.actor_admin_id == scope.user.id
+
+
+async def test_years_of_lists_each_year_in_scope_once_newest_first(org):
+    from models.pledges import Pledge, all_years, years_of
+
+    assert await all_years() == []
+    years = {2019: org.nanyuan_1, 2022: org.xinfeng_1, 2025: org.nanyuan_2, 2026: org.nanyuan_1}
+    for index, (year, branch) in enumerate(years.items()):
+        for n in range(2):
+            member = await factories.member(branch, f"成员{index}{n}")
+            await pledge_for(member, year, Actor(member=member))
+    await branch_pledge_for(org.xinfeng_1, 2018, Actor(member=member))
+    nanyuan = await Scope.of(await factories.admin("ny", Role.COMMUNITY_SECRETARY, org.nanyuan))
+
+    assert await years_of(Pledge.all()) == [2026, 2025, 2022, 2019, 2018] == await all_years()
+    assert await years_of(nanyuan.pledges()) == [2026, 2025, 2019]
+    assert await years_of(nanyuan.pledges().filter(year__lt=2025)) == [2019]
+    assert await years_of(Pledge.filter(branch__path__startswith="/nowhere/")) == []
+
+
+async def test_without_pledge_keeps_members_with_no_pledge_of_that_year(org):
+    from models.members import Member
+    from models.pledges import without_pledge
+
+    names = {}
+    for name, year in (("有今年", 2026), ("只有去年", 2025), ("没有", None)):
+        member = await factories.member(org.nanyuan_1, name, can_write=False)
+        names[member.id] = name
+        if year:
+            await pledge_for(member, year, Actor(member=member))
+    writer = await factories.member(org.xinfeng_1, "会写", can_write=True)
+    await branch_pledge_for(org.nanyuan_1, 2026, Actor(member=writer))
+    nanyuan = await Scope.of(await factories.admin("ny", Role.COMMUNITY_SECRETARY, org.nanyuan))
+
+    waiting = without_pledge(Member.filter(can_write=False), 2026)
+    assert await waiting.count() == 2
+    assert sorted(await waiting.order_by("name").values_list("name", flat=True)) == ["只有去年", "没有"]
+    assert await without_pledge(nanyuan.members(), 2025).order_by("name").values_list("name", flat=True) == [
+        "有今年", "没有"]
+    assert await without_pledge(Member.all(), 2024).count() == 4

@@ -175,3 +175,27 @@ async def test_leaderboard_ranks_and_opt_out(org):
     assert len(await leaderboard(org.nanyuan, 2026, limit=2)) == 2
     entry = await AuditEntry.get(action="member.leaderboard_opt_out")
     assert entry.after == {"leaderboard_opt_out": True}
+
+
+async def test_cards_per_month_counts_local_months_in_one_query(org):
+    """Months are local (Asia/Shanghai): 16:30 UTC on 31 January is already 1 February."""
+    from zoneinfo import ZoneInfo
+
+    from models import clock
+    from models.points import cards_per_month
+
+    clock.configure(ZoneInfo("Asia/Shanghai"))
+    scope = await factories.scope_of(org.nanyuan_1, "sec", Role.BRANCH_SECRETARY)
+    member = await factories.member(org.nanyuan_1)
+    times = [datetime(2025, 12, 31, 15, 59, tzinfo=UTC),  # 2025-12-31 23:59 local: last year
+             datetime(2025, 12, 31, 16, 0, tzinfo=UTC),  # 1 January, midnight local
+             datetime(2026, 1, 31, 15, 59, tzinfo=UTC),  # 31 January
+             datetime(2026, 1, 31, 16, 30, tzinfo=UTC),  # 1 February
+             datetime(2026, 7, 15, 4, 0, tzinfo=UTC),
+             datetime(2026, 12, 31, 15, 59, tzinfo=UTC),  # 31 December
+             datetime(2026, 12, 31, 16, 0, tzinfo=UTC)]  # next year
+    for when in times:
+        card = await issue_manual_card(scope, member.id, "好事")
+        await PointCard.filter(id=card.id).update(created_at=when)
+    assert await cards_per_month(PointCard.all(), 2026) == [2, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    assert await cards_per_month(PointCard.filter(amount__lt=0), 2026) == [0] * 12
