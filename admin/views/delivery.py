@@ -56,9 +56,7 @@ def _of_programme(queryset: QuerySet, programme: str) -> QuerySet:
 
 async def _broadcasts_with_failures(request: web.Request) -> list[Option]:
     """The announcements in scope with failed messages, newest first (the detail page links here)."""
-    failed = _failures(request).filter(broadcast_id__not_isnull=True).distinct().values_list(
-        "broadcast_id", flat=True
-    )
+    failed = _failures(request).filter(broadcast_id__not_isnull=True).values("broadcast_id")
     broadcasts = current_scope(request).broadcasts().filter(id__in=Subquery(failed)).order_by("-id")
     tz = request.app[SETTINGS].tz
     return [Option(str(b.id), f"{b.title} ({localtime(b.created_at, tz)})") for b in await broadcasts]

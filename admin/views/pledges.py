@@ -201,11 +201,14 @@ async def _attach_items(pledges: list) -> None:
         pledge.item_count = len(pledge.items)
 
 
-async def _attach_item_counts(pledges: list) -> None:
-    """How many items each pledge of a page has, as ``pledge.item_count`` (one grouped count)."""
+async def _describe_page(pledges: list) -> None:
+    """``item_count`` of each pledge of a page (one grouped count); a page read as records
+    also gets the model's own ``is_branch_pledge`` rule, which a record lacks."""
     counts = await item_counts([pledge.id for pledge in pledges])
     for pledge in pledges:
         pledge.item_count = counts.get(pledge.id, 0)
+        if not isinstance(pledge, Pledge):
+            pledge.is_branch_pledge = Pledge.is_branch_pledge.fget(pledge)
 
 
 async def _items_containing(search: str) -> Q | None:
@@ -359,14 +362,14 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
         select_related=("member", "branch__parent"),
         prefetch_related=("items",),
         page_fields=(
-            "member__id", "member__name", "branch__name", "branch__parent__id",
+            "member_id", "member__id", "member__name", "branch__name", "branch__parent__id",
             "branch__parent__name", "year", "status", "proxy_entered", "submitted_at",
         ),
-        decorate=_attach_item_counts,
+        decorate=_describe_page,
         export_fields=(
             "member__id", "member__name", "branch__name", "branch__parent__id",
-            "branch__parent__name", "year", "status", "proxy_entered", "submitted_at", "times_returned", "approved_at",
-            "published_at", "leader_comment", "half_year_reviewed_at", "residents_satisfied",
+            "branch__parent__name", "year", "status", "proxy_entered", "submitted_at",
+            "times_returned", "approved_at", "published_at", "leader_comment", "half_year_reviewed_at", "residents_satisfied",
             "residents_basic", "residents_unsatisfied", "grade", "satisfaction_score",
         ),
         export_decorate=_attach_items,

@@ -65,7 +65,9 @@ async def status_line(signup: SignUp) -> str:
     return _("Your sign-up: {status}").format(status=status)
 
 
-async def show_activity(query: CallbackQuery, activity: Activity, member: Member, signup: SignUp | None) -> None:
+async def show_activity(
+    query: CallbackQuery, activity: Activity, member: Member, signup: SignUp | None,
+) -> None:
     """The activity's card; ``signup`` is the member's live sign-up for it (or None)."""
     lines = [activity_summary(activity, _)]
     if activity.capacity is not None:
