@@ -274,7 +274,9 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
             "owner",
             N_("Pledge of"),
             _owner_options,
-            lambda qs, value: qs.filter(member_id__isnull=value == "branch"),
+            # "IS NOT NULL" (not Tortoise's "NOT ... IS NULL") lets SQLite count by the index.
+            lambda qs, value: qs.filter(
+                **{"member_id__isnull" if value == "branch" else "member_id__not_isnull": True}),
         ),
         Filter(
             "proxy",
