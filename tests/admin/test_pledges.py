@@ -514,6 +514,11 @@ async def test_list_filters_search_and_export_match(as_user, org, member):
         ["王秀英", "李建国"], reverse=True
     )
     assert await owners(year=str(YEAR), proxy="no", q="看望") == sorted(["王秀英", "赵敏"])
+    assert await owners(owner="member") == sorted(["王秀英", "李建国", "赵敏", "陈刚"])
+    assert await owners(owner="branch") == []
+    await branch_pledge_for(org.xinfeng_1, YEAR, Actor.system())
+    assert await owners(owner="member", org=str(org.xinfeng.id)) == ["陈刚"]
+    assert len(_OWNER_RE.findall(await (await client.get("/pledges", params={"owner": "branch"})).text())) == 1
 
     params = {"q": "看望", "sort": "-owner"}
     shown = await owners(**params)
