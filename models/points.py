@@ -16,8 +16,8 @@ from enum import StrEnum
 
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Subquery
-from tortoise.functions import Sum
+from tortoise.expressions import Case, RawSQL, Subquery, When
+from tortoise.functions import Count, Sum
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -161,22 +161,39 @@ async def balance(member: Member) -> int:
     return int(rows[0]["total"] or 0) if rows else 0
 
 
-async def cards_per_month(entries: QuerySet[PointCard], year: int) -> list[int]:
-    """How many of ``entries`` were recorded in each local month of ``year``, January first.
+async def cards_per_month(year: int, members: QuerySet[Member] | None = None) -> list[int]:
+    """How many cards (not revocations) were issued in each local month of ``year``, January
+    first: of every member, or of ``members`` only. The bounds are local midnights in UTC, as
+    every bound must be.
 
-    One statement of twelve counts, each over its month's range of the (created_at, amount)
-    index alone (a conditional count per row compares every row with every bound: several
-    times slower on SQLite). The bounds are local midnights in UTC, as every bound must be.
+    Every member's: one statement of twelve counts, each over its month's range of the
+    (created_at, amount) index alone (a month found per row compares each of the year's cards
+    with the bounds: several times slower). Some members' (a community's): one pass over
+    their cards, found by the member index, each counted in its month; the twelve range counts
+    would read everyone's cards of the year and look up each one's member (25 ms against 6
+    for a community of 1,500 members among 50k cards).
     """
     bounds = [local_midnight(date(year, month, 1)) for month in range(1, 13)]
     bounds.append(local_midnight(date(year + 1, 1, 1)))
-    months = {
-        f"m{month}": Subquery(entries.filter(created_at__gte=bounds[month - 1],
-                                             created_at__lt=bounds[month]).count())
-        for month in range(1, 13)
-    }
-    rows = await entries.limit(1).annotate(**months).values(*months)  # no entries at all: no row
-    return [int(rows[0][name]) if rows else 0 for name in months]
+    cards = PointCard.filter(amount__gt=0)
+    if members is None:
+        months = {
+            f"m{month}": Subquery(cards.filter(created_at__gte=bounds[month - 1],
+                                               created_at__lt=bounds[month]).count())
+            for month in range(1, 13)
+        }
+        rows = await PointCard.all().limit(1).annotate(**months).values(*months)  # no cards at all: no row
+        return [int(rows[0][name]) if rows else 0 for name in months]
+    # Literal month numbers: as parameters, PostgreSQL would take them for text.
+    month_of = Case(*(When(created_at__lt=bounds[month], then=RawSQL(str(month)))
+                      for month in range(1, 13)))
+    rows = await (
+        cards.filter(member_id__in=Subquery(members.values("id")),
+                     created_at__gte=bounds[0], created_at__lt=bounds[12])
+        .annotate(month=month_of, n=Count("id")).group_by("month").values("month", "n")
+    )  # values(), not values_list(): that selects the CASE twice, which PostgreSQL won't group
+    counts = {int(row["month"]): row["n"] for row in rows}
+    return [counts.get(month, 0) for month in range(1, 13)]
 
 
 async def year_cards(member: Member, year: int) -> list[tuple[PointCard, PointCard | None]]:

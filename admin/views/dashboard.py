@@ -126,7 +126,7 @@ async def dashboard_data(scope: Scope, gettext) -> dict:
         for status in WISH_FUNNEL
     ]
 
-    per_month = await cards_per_month(scope.cards().filter(amount__gt=0), year)
+    per_month = await cards_per_month(year, None if scope.whole_tree else members)
     cards_by_month = [Bar(str(month), n) for month, n in enumerate(per_month, start=1)]
 
     return {

@@ -19,6 +19,7 @@ from models.awards import (
     standing,
     update_rule,
 )
+from models.members import Member
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.points import (
     CardSource,
@@ -197,5 +198,17 @@ async def test_cards_per_month_counts_local_months_in_one_query(org):
     for when in times:
         card = await issue_manual_card(scope, member.id, "好事")
         await PointCard.filter(id=card.id).update(created_at=when)
-    assert await cards_per_month(PointCard.all(), 2026) == [2, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
-    assert await cards_per_month(PointCard.filter(amount__lt=0), 2026) == [0] * 12
+    expected = [2, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    assert await cards_per_month(2026) == expected
+    assert await cards_per_month(2026, Member.filter(id=member.id)) == expected
+    assert await cards_per_month(2026, Member.filter(branch_id=org.nanyuan_1.id)) == expected
+
+    # Revocations are not cards; another member's cards count only for every member.
+    await revoke_card(scope, card.id, "记错了")
+    other = await factories.member(org.nanyuan_2)
+    await issue_manual_card(await factories.scope_of(org.nanyuan_2, "sec2", Role.BRANCH_SECRETARY),
+                            other.id, "好事")
+    await PointCard.filter(member_id=other.id).update(created_at=datetime(2026, 7, 1, tzinfo=UTC))
+    assert await cards_per_month(2026, Member.filter(branch_id=org.nanyuan_1.id)) == expected
+    assert await cards_per_month(2026, Member.filter(id__in=[])) == [0] * 12
+    assert (await cards_per_month(2026))[6] == 2
