@@ -14,6 +14,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from locales import N_
+from models.compiled import CompiledSelect
 from models.errors import ValidationError
 from models.org import OrgKind, OrgUnit
 
@@ -216,13 +217,18 @@ async def open_session(user: AdminUser, lifetime: timedelta) -> tuple[str, Admin
     return token, session
 
 
+# Every panel request looks its session up: the SQL is built once (see models.compiled).
+_SESSION_WITH_USER = CompiledSelect(
+    AdminSession,
+    lambda token_hash: AdminSession.filter(token_hash=token_hash).select_related("user", "user__org").limit(1),
+)
+
+
 async def session_for_token(token: str) -> AdminSession | None:
     if not token:
         return None
-    session = await AdminSession.get_or_none(
-        token_hash=_token_hash(token), expires_at__gt=datetime.now(UTC)
-    ).select_related("user", "user__org")
-    if session is None or not session.user.is_active:
+    session = await _SESSION_WITH_USER.first(_token_hash(token))
+    if session is None or session.expires_at <= datetime.now(UTC) or not session.user.is_active:
         return None
     return session
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from yarl import URL
 
 from models.admins import AdminSession, LoginAttempt, record_login_attempt
@@ -37,6 +39,24 @@ async def test_logout_deletes_the_session_so_the_old_cookie_is_useless(make_clie
     response = await thief.get("/members", allow_redirects=False)
     assert response.status == 302
     assert response.headers["Location"].startswith("/login")
+
+
+async def test_an_expired_session_or_a_deactivated_user_is_sent_to_login(make_client, admin):
+    user = await admin("branch1")
+    client = await make_client()
+    await login(client, "branch1")
+    assert (await client.get("/members", allow_redirects=False)).status == 200
+
+    await AdminSession.filter(user=user).update(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    response = await client.get("/members", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"].startswith("/login")
+
+    await AdminSession.filter(user=user).update(expires_at=datetime.now(UTC) + timedelta(hours=1))
+    assert (await client.get("/members", allow_redirects=False)).status == 200
+    user.is_active = False
+    await user.save(update_fields=["is_active"])
+    response = await client.get("/members", allow_redirects=False)
+    assert response.status == 302 and response.headers["Location"].startswith("/login")
 
 
 async def test_logging_in_again_replaces_the_previous_session(make_client, admin):

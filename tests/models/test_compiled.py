@@ -3,9 +3,12 @@ TEST_DATABASE=postgres on PostgreSQL)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from tortoise.transactions import in_transaction
 
+from models.admins import AdminSession, Role, open_session, session_for_token
 from models.compiled import CompiledSelect
 from models.members import Member, TelegramUser, related, telegram_user_with_member
 from models.org import OrgUnit
@@ -65,3 +68,14 @@ async def test_the_members_branch_and_residence_come_with_it(org):
     assert (await related(plain, "branch")).id == org.nanyuan_1.id
     assert await related(await Member.get(id=(await factories.member(org.nanyuan_2)).id),
                          "residence_community") is None
+
+
+async def test_the_admin_session_query_matches_its_queryset(org):
+    user = await factories.admin("sec", Role.BRANCH_SECRETARY, org.nanyuan_1)
+    token, _ = await open_session(user, timedelta(hours=1))
+    compiled = await session_for_token(token)
+    plain = await AdminSession.get(user_id=user.id).select_related("user", "user__org")
+    assert fields_of(compiled) == fields_of(plain)
+    assert fields_of(compiled.user) == fields_of(plain.user)
+    assert compiled.user.org.name == plain.user.org.name == org.nanyuan_1.name
+    assert await session_for_token("not a token") is None
