@@ -17,6 +17,7 @@ from admin.auth import current_scope
 from admin.charts import Bar, bar_chart, column_chart
 from admin.i18n import gettext_of
 from admin.templating import render
+from admin.views.points import ledger_month
 from locales import N_
 from models import clock
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS
@@ -127,7 +128,10 @@ async def dashboard_data(scope: Scope, gettext) -> dict:
     ]
 
     per_month = await cards_per_month(year, None if scope.whole_tree else members)
-    cards_by_month = [Bar(str(month), n) for month, n in enumerate(per_month, start=1)]
+    cards_by_month = [
+        Bar(str(month), n, _url("/points", month=ledger_month(year, month), kind="card"))
+        for month, n in enumerate(per_month, start=1)
+    ]
 
     return {
         "year": year,

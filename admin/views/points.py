@@ -7,10 +7,11 @@ and ``models.awards``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
+from tortoise.queryset import QuerySet
 from admin.auth import current_scope
 from admin.excel import xlsx_response
 from admin.forms import FormState, Option, field_errors, form_values, int_or_none, path_id, see_other
@@ -34,7 +35,7 @@ from models.awards import (
     update_rule,
     with_year_total,
 )
-from models.clock import current_year
+from models.clock import current_year, local_midnight
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.org import OrgKind, OrgUnit
 from models.pledges import GRADE_LABELS, Pledge
@@ -59,6 +60,26 @@ def _years(extra: int | None = None) -> list[int]:
 
 async def _year_options(request: web.Request) -> list[Option]:
     return [Option(str(year), str(year)) for year in _years()]
+
+
+def ledger_month(year: int, month: int) -> str:
+    """The ledger's month filter value for ``month`` of ``year`` (what the dashboard links to)."""
+    return f"{year}-{month:02d}"
+
+
+async def _month_options(request: web.Request) -> list[Option]:
+    """The months of the year chosen in the year filter (this year when none)."""
+    chosen = int_or_none(request.query.get("year", ""))
+    year = chosen if chosen in _years() else current_year()
+    return [Option(ledger_month(year, month), ledger_month(year, month)) for month in range(1, 13)]
+
+
+def _recorded_in_month(queryset: QuerySet, value: str) -> QuerySet:
+    """Entries recorded in a local calendar month (``value`` is one of the options)."""
+    year, month = (int(part) for part in value.split("-"))
+    first = date(year, month, 1)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return queryset.filter(created_at__gte=local_midnight(first), created_at__lt=local_midnight(following))
 
 
 async def _kind_options(request: web.Request) -> list[Option]:
@@ -105,6 +126,7 @@ LEDGER_LIST = ListSpec(
         Filter("source", N_("Source"), label_options(CARD_SOURCE_LABELS),
                lambda qs, value: qs.filter(source=value)),
         Filter("year", N_("Year"), _year_options, lambda qs, value: qs.filter(year=int(value))),
+        Filter("month", N_("Month"), _month_options, _recorded_in_month),
         org_filter("member__branch__path"),
         Filter("kind", N_("Entries"), _kind_options,
                lambda qs, value: qs.filter(amount__gt=0) if value == "card" else qs.filter(amount__lt=0)),

@@ -225,3 +225,31 @@ async def test_leaderboard_per_community_with_opt_out(as_user, org):
     branch = await as_user("branch1")
     mine = await (await branch.get("/points/leaderboard")).text()
     assert "甲" in mine and "乙</a>" not in mine  # only members in the branch's scope
+
+
+async def test_a_months_bar_on_the_dashboard_opens_the_ledger_of_that_month(as_user, org):
+    member = await factories.member(org.nanyuan_1, "王秀英")
+    scope = await factories.scope_of(org.nanyuan_1, "giver", Role.BRANCH_SECRETARY)
+    for reason, when in (("三月一", datetime(YEAR, 3, 3, 4, tzinfo=UTC)),
+                         ("三月二", datetime(YEAR, 3, 30, 4, tzinfo=UTC)),
+                         ("六月", datetime(YEAR, 6, 1, 4, tzinfo=UTC))):
+        card = await issue_manual_card(scope, member.id, reason, when=when)
+        await PointCard.filter(id=card.id).update(created_at=when)  # recorded then
+
+    client = await as_user("street")
+    march = f"/points?month={YEAR}-03&amp;kind=card"
+    assert f'<a href="{march}"><g class="chart-item"><title>3: 2</title>' in await (await client.get("/")).text()
+
+    async def reasons(**params: str) -> list[str]:
+        rows = read_xlsx(await (await client.get("/points/export.xlsx", params=params)).read())
+        column = rows[0].index(zh("Reason"))
+        return sorted(row[column] for row in rows[1:])
+
+    assert await reasons(month=f"{YEAR}-03", kind="card") == ["三月一", "三月二"]
+    assert await reasons(month=f"{YEAR}-06") == ["六月"]
+    assert await reasons(month=f"{YEAR}-05") == []
+    # A month outside the offered ones (the chosen year's) is ignored, like any unknown value.
+    assert await reasons(month="not-a-month") == ["三月一", "三月二", "六月"]
+    assert await reasons(year=str(YEAR - 1), month=f"{YEAR}-03") == []
+    page = await (await client.get("/points", params={"month": f"{YEAR}-03"})).text()
+    assert f'<option value="{YEAR}-03" selected>' in page
