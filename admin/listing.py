@@ -110,6 +110,20 @@ class Column:
     # A page is read segment by segment, so each query can walk an index with LIMIT (an inner
     # join to the member name) instead of sorting every row; descending reverses the segments.
     sort_segments: tuple[Mapping[str, object], ...] = ()
+    # True: descending keeps the segments' order (see ``nulls_last_sort``).
+    fixed_segments: bool = False
+
+
+def nulls_last_sort(field: str, *then: str) -> dict[str, Any]:
+    """``Column`` keywords to sort by a field that may be empty, empty rows last either way.
+
+    Databases disagree on where NULL sorts (SQLite: first ascending, PostgreSQL: last), so
+    the rows with a value and those without are two segments in that order, whatever the
+    direction; each reads an index on the field in order.
+    """
+    return {"sort": (field, *then),
+            "sort_segments": ({f"{field}__not_isnull": True}, {f"{field}__isnull": True}),
+            "fixed_segments": True}
 
 
 def unit_name_sort(relation: str, *then: str) -> dict[str, Any]:
@@ -212,7 +226,9 @@ class ListSpec:
             sort = self.default_sort
         descending = sort.startswith("-")
         sort_column = self.sortable[sort.removeprefix("-")]
-        segments = sort_column.sort_segments[::-1] if descending else sort_column.sort_segments
+        segments = sort_column.sort_segments
+        if descending and not sort_column.fixed_segments:
+            segments = segments[::-1]
         order = list(sort_column.sort)
         if descending:
             order = [_flip(name) for name in order]

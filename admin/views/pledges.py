@@ -37,6 +37,7 @@ from admin.listing import (
     Filter,
     ListSpec,
     label_options,
+    nulls_last_sort,
     org_filter,
     unit_name_sort,
 )
@@ -320,9 +321,8 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
             ),
             Column("proxy", N_("Entered on the member's behalf"), lambda p: p.proxy_entered),
             Column("item_count", N_("Items"), lambda p: p.item_count),
-            Column(
-                "submitted", N_("Submitted on"), lambda p: p.submitted_at, sort=("submitted_at",)
-            ),
+            Column("submitted", N_("Submitted on"), lambda p: p.submitted_at,
+                   **nulls_last_sort("submitted_at")),
             # The rest goes into the export only: one row per pledge, its items joined.
             Column("items", N_("Pledge items"), lambda p: _items_text(p, gettext), in_table=False),
             Column("returned", N_("Times returned"), lambda p: p.times_returned, in_table=False),

@@ -28,7 +28,7 @@ from admin.forms import (
 )
 from admin.i18n import gettext_of
 from admin.labels import WISH_FIELD_LABELS
-from admin.listing import Column, Filter, ListSpec, label_options, org_filter
+from admin.listing import Column, Filter, ListSpec, label_options, nulls_last_sort, org_filter
 from admin.templating import render
 from admin.views import member_path
 from admin.views.public_wall import wall_url
@@ -131,7 +131,7 @@ WISH_LIST = ListSpec(
             LABEL["category"],
             lambda w: WISH_CATEGORY_LABELS.get(w.category),
             translate=True,
-            sort=("category",),
+            **nulls_last_sort("category"),
         ),
         Column(
             "status",
@@ -140,7 +140,7 @@ WISH_LIST = ListSpec(
             translate=True,
             sort=("status",),
         ),
-        Column("deadline", LABEL["deadline"], lambda w: w.deadline, sort=("deadline",)),
+        Column("deadline", LABEL["deadline"], lambda w: w.deadline, **nulls_last_sort("deadline")),
         Column("overdue", LABEL["overdue"], lambda w: w.overdue),
         Column("claimant", LABEL["claimant"], lambda w: w.claimant.name if w.claimant else None),
         _RESIDENT,

@@ -4,6 +4,7 @@ notice, the half-year review and the assessment, proxy entry, branch pledges, an
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -530,6 +531,21 @@ async def test_list_filters_search_and_export_match(as_user, org, member):
         f"{zh('Duty pledge')}：每周看望困难家庭\n{zh('Duty pledge')}：参加组织生活"
     )
     assert body[shown.index("赵敏")][header.index(zh("Status"))] == zh("Draft")
+
+
+async def test_by_submission_date_drafts_come_last_either_way(as_user, org):
+    """On every database: a draft (never submitted) has no date and is listed after the
+    submitted pledges, ascending or descending, in the export too."""
+    early = await written_pledge(await factories.member(org.nanyuan_1, "早交"))
+    late = await written_pledge(await factories.member(org.nanyuan_1, "晚交"))
+    await written_pledge(await factories.member(org.nanyuan_2, "草稿"), submitted=False)
+    await Pledge.filter(id=early.id).update(submitted_at=datetime(YEAR, 1, 5, tzinfo=UTC))
+    await Pledge.filter(id=late.id).update(submitted_at=datetime(YEAR, 2, 5, tzinfo=UTC))
+    client = await as_user("street")
+    for sort, expected in (("submitted", ["早交", "晚交", "草稿"]), ("-submitted", ["晚交", "早交", "草稿"])):
+        assert listed_owners(await (await client.get("/pledges", params={"sort": sort})).text()) == expected
+        rows = read_xlsx(await (await client.get("/pledges/export.xlsx", params={"sort": sort})).read())
+        assert [row[0] for row in rows[1:]] == expected
 
 
 async def test_pages_by_owner_walk_branch_pledges_then_members_like_the_export(

@@ -255,9 +255,15 @@ async def test_list_filters_and_search(as_user, org, several_wishes):
     assert await texts(status="no-such-status") == await texts()
 
     html = await (await client.get("/wishes", params={"sort": "deadline"})).text()
-    # Where a wish without a deadline goes depends on the database: leave it out.
-    dated = [text for text in listed_texts(html) if text != "想学用智能手机"]
-    assert dated == ["想请医生量血压", "帮忙修水管", "整理小区花坛"]
+    # A wish without a deadline (or a kind, before review) comes last either way, on every
+    # database (SQLite would put it first ascending, PostgreSQL first descending).
+    assert listed_texts(html) == ["想请医生量血压", "帮忙修水管", "整理小区花坛", "想学用智能手机"]
+    html_descending = await (await client.get("/wishes", params={"sort": "-deadline"})).text()
+    assert listed_texts(html_descending) == ["整理小区花坛", "帮忙修水管", "想请医生量血压", "想学用智能手机"]
+    for sort in ("category", "-category"):
+        assert listed_texts(await (await client.get("/wishes", params={"sort": sort})).text())[-1] == "想学用智能手机"
+    rows = read_xlsx(await (await client.get("/wishes/export.xlsx", params={"sort": "-deadline"})).read())
+    assert [row[0] for row in rows[1:]] == listed_texts(html_descending)
     assert "钱奶奶" in html and "13611112222" in html
     assert "李医生" in html  # the claimant
 
