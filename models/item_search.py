@@ -135,10 +135,10 @@ async def pledge_ids_with_item_text(search: str, limit: int) -> list[int] | None
     ``search`` as the plain search means it (``models.text.containing``): a pledge id once
     per matching item.
 
-    None when the index cannot answer (PostgreSQL, no index, fewer than three characters):
-    the caller searches with LIKE.
+    None when the index cannot answer (PostgreSQL, no index, fewer than three characters, a
+    NUL character, which ends an FTS5 query string early): the caller searches with LIKE.
     """
-    if len(search) < TRIGRAM:
+    if len(search) < TRIGRAM or "\x00" in search:
         return None
     client = Tortoise.get_connection("default")
     if not await has_item_text_index(client):

@@ -123,6 +123,16 @@ async def test_the_indexed_search_finds_what_like_finds(org, search):
 
 
 @sqlite_only
+async def test_a_nul_character_is_searched_with_like(org):
+    """FTS5 ends a query string at a NUL (a syntax error): such a search takes the LIKE."""
+    from admin.views.pledges import _items_containing
+
+    await _items_with_texts(org)
+    assert await pledge_ids_with_item_text("居民\x00服务", 10) is None
+    assert await _items_containing("居民\x00服务") is None
+
+
+@sqlite_only
 async def test_letter_case_beyond_ascii_is_left_to_like(org):
     """The trigram tokenizer folds the case of every script, SQLite's LIKE only of ASCII
     letters: the index finds "Привет" for "ПРИВЕТ", the search does not, as before."""
