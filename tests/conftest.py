@@ -16,16 +16,19 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from models.db import open_tortoise, tortoise_config
+from models.item_search import create_item_text_index
 from tests import factories
 
 
 async def open_test_database(url: str) -> None:
-    """Open ``url`` for every task of this process and create the current schema."""
+    """Open ``url`` for every task of this process and create the current schema, with what
+    the migrations add beyond the models (the item-text index on SQLite)."""
     # Tortoise caches insert SQL per (connection name, table), not per dialect; only the
     # test suite switches one process between SQLite and PostgreSQL, so it clears the cache.
     EXECUTOR_CACHE.clear()
     await open_tortoise(tortoise_config(url), _enable_global_fallback=True)
     await Tortoise.generate_schemas()
+    await create_item_text_index(Tortoise.get_connection("default"))
 
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite").strip().lower() or "sqlite"

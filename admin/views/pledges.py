@@ -46,6 +46,7 @@ from admin.views.members import branch_label
 from locales import N_
 from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from models.item_search import pledge_ids_with_item_text
 from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.pledge_templates import TEMPLATES, apply_template, templates_for
@@ -216,14 +217,17 @@ async def _items_containing(search: str) -> Q | None:
     """Pledges with an item whose text contains ``search``: ids, not a join (a join repeats a
     pledge per matching item, and DISTINCT over 100k pledges costs a full sort).
 
-    Every item text has to be read (a search for a part of a word), so it is read once, not
-    again by the count and by the page: up to ``ITEM_MATCHES_LISTED`` matching items give
-    their pledge ids as they are; more (a common word) stay a subquery.
+    The matching items are found once, not again by the count and by the page: up to
+    ``ITEM_MATCHES_LISTED`` of them give their pledge ids as they are; more (a common word)
+    stay a subquery. On SQLite the item-text index finds them (``models.item_search``);
+    where it cannot (PostgreSQL, a search of one or two characters) every item text is read.
     """
     matching = PledgeItem.filter(containing("text", search))
-    # In the table's own (id) order: no sort, and a common word stops the read early.
-    found = await matching.order_by("id").limit(ITEM_MATCHES_LISTED + 1).values_list(
-        "pledge_id", flat=True)
+    found = await pledge_ids_with_item_text(search, ITEM_MATCHES_LISTED + 1)
+    if found is None:
+        # In the table's own (id) order: no sort, and a common word stops the read early.
+        found = await matching.order_by("id").limit(ITEM_MATCHES_LISTED + 1).values_list(
+            "pledge_id", flat=True)
     if not found:
         return None
     if len(found) <= ITEM_MATCHES_LISTED:

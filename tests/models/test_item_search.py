@@ -1,0 +1,255 @@
+"""The pledge items' text index on SQLite (``models.item_search``): it follows every change of
+an item, finds exactly what the plain LIKE search finds, comes with the migrations, and is
+simply absent (the search stays a LIKE) where SQLite cannot build it or on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+
+from models import item_search
+from models.audit import Actor
+from models.db import apply_migrations, init_db, tortoise_config
+from models.item_search import (
+    ITEM_TEXT_INDEX,
+    drop_item_text_index,
+    has_item_text_index,
+    pledge_ids_with_item_text,
+)
+from models.pledges import ItemKind, PledgeItem, add_item, delete_item, pledge_for, update_item
+from models.text import containing
+from tests import factories
+from tests.conftest import TEST_DATABASE
+
+YEAR = 2026
+BEFORE_THE_INDEX = "models.0007_list_sort_indexes"  # a migration target: 0008 reverted
+
+sqlite_only = pytest.mark.skipif(
+    TEST_DATABASE != "sqlite", reason="the item-text index exists on SQLite only"
+)
+
+TEXTS = (
+    "每月为居民服务一次",
+    "清理楼道，打扫卫生",
+    "Visit Mrs. Wang every WEEK",
+    "visit the old people's home",
+    '为"困难户"送温暖',
+    "完成率 100% 以上",
+    "a_b test",
+    "axb test",
+    "star*burst  two spaces",
+    "Привет соседям",
+)
+
+# Each against the plain search: Chinese, mixed-case Latin, FTS5 query syntax that must stay
+# text, LIKE wildcards that must stay text, double spaces, non-ASCII letter case (LIKE tells
+# it apart), searches found nowhere, and the 1-2 character searches that use LIKE anyway.
+SEARCHES = (
+    "居民服务", "楼道", "打扫卫生", "visit", "VISIT MRS", "wEeK", "OLD PEOPLE'S",
+    '"困难户"', '"困难', '困难户"', "100%", "0% 以", "a_b", "_b ", "r*b", "star*", "* ",
+    "two  spaces", "o  s", "AND", "NOT visit", "(楼道)", "wang:", "привет", "ПРИВЕТ",
+    "没有这个", "zzz", "楼", "楼道 ", "%", "_", "ab", "a_", '"', '""', "%%%", "___",
+)
+
+
+async def _items_with_texts(org, texts=TEXTS) -> tuple[Actor, list[PledgeItem]]:
+    """``texts`` as items in that order, five to a pledge (a pledge holds a few); the actor
+    is the first pledge's member."""
+    items, actors = [], []
+    for start in range(0, len(texts), 5):
+        member = await factories.member(org.nanyuan_1, f"党员{start}")
+        actors.append(Actor(member=member))
+        pledge = await pledge_for(member, YEAR, actors[-1])
+        for text in texts[start:start + 5]:
+            items.append(await add_item(pledge, ItemKind.DUTY, text, actors[-1]))
+    return actors[0], items
+
+
+async def _like_pledge_ids(search: str) -> list[int]:
+    """What the plain search (the path without the index) finds, in the same order."""
+    return list(await PledgeItem.filter(containing("text", search)).order_by("id").values_list(
+        "pledge_id", flat=True))
+
+
+async def _indexed_item_ids(search: str) -> list[int]:
+    """Item ids the index alone finds for ``search`` (no LIKE check after it)."""
+    rows = await Tortoise.get_connection("default").execute_query_dict(
+        f"SELECT rowid FROM {ITEM_TEXT_INDEX} WHERE {ITEM_TEXT_INDEX} MATCH ? ORDER BY rowid",
+        ['"' + search.replace('"', '""') + '"'])
+    return [row["rowid"] for row in rows]
+
+
+async def _index_table_exists() -> bool:
+    rows = await Tortoise.get_connection("default").execute_query_dict(
+        "SELECT name FROM sqlite_master WHERE name = ?", [ITEM_TEXT_INDEX])
+    return bool(rows)
+
+
+@sqlite_only
+async def test_the_index_follows_inserts_edits_and_deletes(org):
+    me, items = await _items_with_texts(org, ("清理楼道", "看望老人"))
+    cleaning, visiting = items
+    assert await _indexed_item_ids("理楼道") == [cleaning.id]
+
+    await update_item(cleaning, "打扫楼梯", me)
+    assert await _indexed_item_ids("理楼道") == []
+    assert await _indexed_item_ids("打扫楼") == [cleaning.id]
+
+    await add_item(await cleaning.pledge, ItemKind.PRACTICAL, "看望老人和楼道照明", me)
+    [lighting] = await PledgeItem.filter(text="看望老人和楼道照明")
+    assert await _indexed_item_ids("看望老人") == [visiting.id, lighting.id]
+
+    await delete_item(visiting, me)
+    assert await _indexed_item_ids("看望老人") == [lighting.id]
+
+    # A pledge's items go with it (the foreign key's cascade): out of the index too.
+    await (await lighting.pledge).delete()
+    assert await PledgeItem.all().count() == 0
+    assert await _indexed_item_ids("打扫楼") == await _indexed_item_ids("看望老人") == []
+    await Tortoise.get_connection("default").execute_query(
+        f"INSERT INTO {ITEM_TEXT_INDEX}({ITEM_TEXT_INDEX}) VALUES ('integrity-check')")
+
+
+@sqlite_only
+@pytest.mark.parametrize("search", SEARCHES)
+async def test_the_indexed_search_finds_what_like_finds(org, search):
+    await _items_with_texts(org)
+    found = await pledge_ids_with_item_text(search, 1000)
+    if len(search) < item_search.TRIGRAM:
+        assert found is None  # no trigram in it: the caller uses LIKE
+    else:
+        assert found == await _like_pledge_ids(search)
+
+
+@sqlite_only
+async def test_a_nul_character_is_searched_with_like(org):
+    """FTS5 ends a query string at a NUL (a syntax error): such a search takes the LIKE."""
+    from admin.views.pledges import _items_containing
+
+    await _items_with_texts(org)
+    assert await pledge_ids_with_item_text("居民\x00服务", 10) is None
+    assert await _items_containing("居民\x00服务") is None
+
+
+@sqlite_only
+async def test_letter_case_beyond_ascii_is_left_to_like(org):
+    """The trigram tokenizer folds the case of every script, SQLite's LIKE only of ASCII
+    letters: the index finds "Привет" for "ПРИВЕТ", the search does not, as before."""
+    _, items = await _items_with_texts(org)
+    assert await _indexed_item_ids("ПРИВЕТ") == [items[-1].id]
+    assert await pledge_ids_with_item_text("ПРИВЕТ", 10) == await _like_pledge_ids("ПРИВЕТ") == []
+    assert await pledge_ids_with_item_text("Привет", 10) == [items[-1].pledge_id]
+
+
+@sqlite_only
+async def test_the_search_stops_at_the_limit_in_item_order(org):
+    me, items = await _items_with_texts(org, [f"第{n}次服务居民" for n in range(8)])
+    assert await pledge_ids_with_item_text("服务居民", 3) == [item.pledge_id for item in items[:3]]
+    assert await pledge_ids_with_item_text("服务居民", 3) == (await _like_pledge_ids("服务居民"))[:3]
+
+
+@sqlite_only
+async def test_without_the_index_the_search_is_like(org):
+    """A database whose SQLite could not build the index (simulated by dropping it): the
+    search says it cannot answer, and the pledge list finds the same pledges by LIKE."""
+    from admin.views.pledges import _items_containing
+
+    await _items_with_texts(org)
+    with_index = await _items_containing("居民服务")
+    assert await has_item_text_index(Tortoise.get_connection("default"))
+
+    await drop_item_text_index(Tortoise.get_connection("default"))
+    assert not await _index_table_exists()
+    assert not await has_item_text_index(Tortoise.get_connection("default"))
+    assert await pledge_ids_with_item_text("居民服务", 10) is None
+    assert await _items_containing("居民服务") == with_index
+    # Items keep being written without the index's triggers.
+    await PledgeItem.create(pledge_id=(await PledgeItem.first()).pledge_id, kind=ItemKind.DUTY,
+                            text="居民服务二")
+    assert len(await _like_pledge_ids("居民服务")) == 2
+
+
+async def test_postgres_searches_with_like(org):
+    """The index exists on SQLite only; elsewhere the search stays the LIKE it was."""
+    if TEST_DATABASE != "postgres":
+        pytest.skip("the PostgreSQL pass (TEST_DATABASE=postgres) checks this")
+    await _items_with_texts(org)
+    assert not await has_item_text_index(Tortoise.get_connection("default"))
+    assert await pledge_ids_with_item_text("居民服务", 10) is None
+
+
+async def _migrated(url: str) -> None:
+    await apply_migrations(url)
+    await init_db(url, run_migrations=False)
+
+
+async def test_the_migration_creates_the_index_and_its_reverse_drops_it(tmp_path):
+    url = f"sqlite://{tmp_path / 'migrated.sqlite3'}"
+    await _migrated(url)
+    try:
+        org = await factories.org_tree()
+        _, items = await _items_with_texts(org)
+        assert await has_item_text_index(Tortoise.get_connection("default"))
+        assert await pledge_ids_with_item_text("visit", 10) == await _like_pledge_ids("visit")
+        assert len(await _like_pledge_ids("visit")) == 2
+    finally:
+        await Tortoise.close_connections()
+
+    await migrate(config=tortoise_config(url), target=BEFORE_THE_INDEX)
+    await Tortoise.close_connections()
+    await init_db(url, run_migrations=False)
+    try:
+        assert not await _index_table_exists()
+        assert await pledge_ids_with_item_text("visit", 10) is None
+        triggers = await Tortoise.get_connection("default").execute_query_dict(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        assert triggers == []
+    finally:
+        await Tortoise.close_connections()
+
+    # Applied again on a database with items: they are indexed ('rebuild').
+    await _migrated(url)
+    try:
+        assert await _indexed_item_ids("visit") == [items[2].id, items[3].id]
+    finally:
+        await Tortoise.close_connections()
+
+
+async def test_the_migration_skips_the_index_where_sqlite_has_no_trigram(tmp_path, monkeypatch):
+    async def unavailable(client):
+        return False
+
+    monkeypatch.setattr(item_search, "trigram_tokenizer_available", unavailable)
+    url = f"sqlite://{tmp_path / 'old_sqlite.sqlite3'}"
+    await _migrated(url)
+    try:
+        assert not await _index_table_exists()
+        org = await factories.org_tree()
+        await _items_with_texts(org)
+        assert await pledge_ids_with_item_text("visit", 10) is None
+    finally:
+        await Tortoise.close_connections()
+
+
+async def test_this_sqlite_has_the_trigram_tokenizer(tmp_path):
+    """Not a rule of the product (it copes without): a guard that the tests above ran the
+    indexed path, which needs SQLite 3.34 or later built with FTS5."""
+    await init_db(f"sqlite://{tmp_path / 'probe.sqlite3'}", run_migrations=False)
+    try:
+        assert await item_search.trigram_tokenizer_available(Tortoise.get_connection("default"))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def test_the_migration_applies_and_reverts_on_postgres(fresh_postgres_url):
+    await apply_migrations(fresh_postgres_url)
+    await migrate(config=tortoise_config(fresh_postgres_url), target=BEFORE_THE_INDEX)
+    await Tortoise.close_connections()
+    await apply_migrations(fresh_postgres_url)
+    await init_db(fresh_postgres_url, run_migrations=False)
+    try:
+        assert not await has_item_text_index(Tortoise.get_connection("default"))
+        assert await PledgeItem.all().count() == 0
+    finally:
+        await Tortoise.close_connections()
