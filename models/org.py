@@ -56,8 +56,9 @@ class OrgUnit(Model):
         table = "org_unit"
         unique_together = (("parent", "name"),)
         ordering = ["path"]
-        # Lists sorted by branch walk the units by name, then each unit's rows by an index.
-        indexes = (("name",),)
+        # Lists sorted by branch walk the units by name (then id: names repeat), then each
+        # unit's rows by an index.
+        indexes = (("name", "id"),)
 
     def __str__(self) -> str:
         return self.name
