@@ -83,7 +83,7 @@ HALF_YEAR_FIELDS = ("leader_comment", "satisfied", "basic", "unsatisfied")
 ASSESS_FIELDS = ("grade", "satisfaction_score", "comment")
 CANNOT_WRITE_SHOWN = 100  # members listed on the "enter a pledge" page without searching
 SEARCH_RESULTS = 20
-ITEM_MATCHES_LISTED = 500  # pledge ids a search by item text passes on as they are
+ITEM_MATCHES_LISTED = 500  # ids a search passes on as they are (pledges by item text, members by name)
 
 
 def pledge_path(pledge_id: int) -> str:
@@ -219,8 +219,8 @@ async def _items_containing(search: str) -> Q | None:
 
     The matching items are found once, not again by the count and by the page: up to
     ``ITEM_MATCHES_LISTED`` of them give their pledge ids as they are; more (a common word)
-    stay a subquery. On SQLite the item-text index finds them (``models.item_search``);
-    where it cannot (PostgreSQL, a search of one or two characters) every item text is read.
+    stay a subquery. On SQLite the item-text index finds them (``models.item_search``); on
+    PostgreSQL its index serves the LIKE; a search of one or two characters reads every text.
     """
     matching = PledgeItem.filter(containing("text", search))
     found = await pledge_ids_with_item_text(search, ITEM_MATCHES_LISTED + 1)
@@ -235,10 +235,18 @@ async def _items_containing(search: str) -> Q | None:
     return Q(id__in=Subquery(matching.values("pledge_id")))
 
 
-async def _members_named(search: str) -> Q:
+async def _members_named(search: str) -> Q | None:
     """Pledges of members whose name contains ``search``: the names are searched in the
-    member table (a tenth of the pledges' rows), their pledges found by the member index."""
-    return Q(member_id__in=Subquery(Member.filter(containing("name", search)).values("id")))
+    member table (a tenth of the pledges' rows) once, not again by the count and by the
+    page; the pledges of up to ``ITEM_MATCHES_LISTED`` such members are found by the member
+    index from their ids, those of more through a subquery."""
+    named = Member.filter(containing("name", search))
+    found = await named.order_by("id").limit(ITEM_MATCHES_LISTED + 1).values_list("id", flat=True)
+    if not found:
+        return None
+    if len(found) <= ITEM_MATCHES_LISTED:
+        return Q(member_id__in=found)
+    return Q(member_id__in=Subquery(named.values("id")))
 
 
 def _counted(attribute: str) -> Callable[[Pledge], int | None]:

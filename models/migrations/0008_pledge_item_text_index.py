@@ -1,8 +1,9 @@
-"""The item-text index of the pledge search on SQLite (``models.item_search``).
+"""The item-text index of the pledge search (``models.item_search``): on SQLite an FTS5
+trigram table with its triggers, on PostgreSQL a ``pg_trgm`` GIN index.
 
-Raw SQL, not a model: an FTS5 table with its triggers is no model field, and Tortoise's
-autodetector must not see it. Nothing happens on PostgreSQL, nor on a SQLite without the
-trigram tokenizer (before 3.34): the search stays a LIKE there.
+Raw SQL, not a model: neither is a model field, and Tortoise's autodetector must not see
+them. Skipped where the database cannot have it (a SQLite before 3.34 without the trigram
+tokenizer, PostgreSQL without ``pg_trgm`` or the right to add it): the search stays a LIKE.
 """
 
 from tortoise import migrations

@@ -602,9 +602,9 @@ async def test_list_by_branch_keeps_each_branch_together_in_id_order(as_user, or
 
 @pytest.mark.parametrize("listed", [500, 1])
 async def test_search_by_item_text_as_ids_or_as_a_subquery(as_user, org, monkeypatch, listed):
-    """Item texts are read once per search: a few matches are passed on as pledge ids, many
-    (more than ITEM_MATCHES_LISTED) as a subquery; either way the same pledges are found,
-    with those found by member name, and a search that finds nothing lists nothing."""
+    """Item texts and member names are read once per search: a few matches are passed on
+    as ids, many (more than ITEM_MATCHES_LISTED) as a subquery; either way the same pledges
+    are found, by item text or member name, and a search that finds nothing lists nothing."""
     from admin.views import pledges as pledge_views
 
     monkeypatch.setattr(pledge_views, "ITEM_MATCHES_LISTED", listed)
@@ -612,6 +612,7 @@ async def test_search_by_item_text_as_ids_or_as_a_subquery(as_user, org, monkeyp
     await written_pledge(await factories.member(org.xinfeng_1, "乙"), "楼道照明")
     await written_pledge(await factories.member(org.nanyuan_2, "楼大爷"), "看望老人")
     await written_pledge(await factories.member(org.nanyuan_2, "丁"), "看望老人")
+    await written_pledge(await factories.member(org.xinfeng_1, "大丁"), "义诊")
     client = await as_user("street")
 
     async def owners(q: str) -> list[str]:
@@ -619,4 +620,5 @@ async def test_search_by_item_text_as_ids_or_as_a_subquery(as_user, org, monkeyp
 
     assert await owners("楼道") == ["乙", "甲"]
     assert await owners("楼") == sorted(["甲", "乙", "楼大爷"])  # item texts or the name
+    assert await owners("丁") == sorted(["丁", "大丁"])  # two names
     assert await owners("没有这个") == []
