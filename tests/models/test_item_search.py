@@ -28,7 +28,7 @@ YEAR = 2026
 BEFORE_THE_INDEX = "models.0007_list_sort_indexes"  # a migration target: 0008 reverted
 
 sqlite_only = pytest.mark.skipif(
-    TEST_DATABASE != "sqlite", reason="the item-text index exists on SQLite only"
+    TEST_DATABASE != "sqlite", reason="SQLite's FTS5 index (PostgreSQL's serves the LIKE: see the test below)"
 )
 
 TEXTS = (
