@@ -7,7 +7,10 @@ count or bar links to the list behind it with that list's own filters (``/member
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable
+from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -60,30 +63,54 @@ async def _communities_of_branches(scope: Scope) -> dict[int, OrgUnit | None]:
     return result
 
 
+async def _gathered(**queries: Awaitable[Any]) -> dict[str, Any]:
+    """The results of independent queries, run at once: on PostgreSQL each takes a pooled
+    connection of its own, so the page waits for the slowest query rather than for their
+    sum; SQLite's one connection answers them in turn as before."""
+    return dict(zip(queries, await asyncio.gather(*queries.values()), strict=True))
+
+
 async def dashboard_data(scope: Scope, gettext) -> dict:
     year = clock.current_year()
     members = scope.members()
     registrations = scope.registrations().filter(status=RegistrationStatus.CONFIRMED)
     pledges = scope.pledges().filter(year=year)
     wishes = scope.wishes()
+    found = await _gathered(
+        members=members.count(),
+        confirmed=registrations.count(),
+        pending=scope.registrations().filter(status=RegistrationStatus.PENDING).count(),
+        to_review=pledges.filter(status=PledgeStatus.SUBMITTED).count(),
+        wishes_to_review=wishes.filter(status=WishStatus.COLLECTED).count(),
+        overdue=wishes.filter(overdue_condition()).count(),
+        community_of=_communities_of_branches(scope),
+        by_branch=_grouped(members, "branch_id"),
+        by_occupation=_grouped(members, "occupation"),
+        by_category=_grouped(members, "management_category"),
+        by_type=_grouped(members, "member_type"),
+        registrations_by_community=_grouped(registrations, "community_id", "community__name"),
+        registrations_by_occupation=_grouped(registrations, "member__occupation"),
+        pledges_by_status=_grouped(pledges, "status"),
+        wishes_by_status=_grouped(wishes, "status"),
+        cards_per_month=cards_per_month(year, None if scope.whole_tree else members),
+    )
 
     counts = [
-        (N_("Members"), await members.count(), "/members"),
-        (N_("Confirmed registrations"), await registrations.count(),
+        (N_("Members"), found["members"], "/members"),
+        (N_("Confirmed registrations"), found["confirmed"],
          _url("/community/registrations", status=RegistrationStatus.CONFIRMED)),
-        (N_("Registrations awaiting confirmation"),
-         await scope.registrations().filter(status=RegistrationStatus.PENDING).count(), "/community"),
-        (N_("Pledges awaiting review"), await pledges.filter(status=PledgeStatus.SUBMITTED).count(),
+        (N_("Registrations awaiting confirmation"), found["pending"], "/community"),
+        (N_("Pledges awaiting review"), found["to_review"],
          _url("/pledges", year=year, status=PledgeStatus.SUBMITTED)),
-        (N_("Wishes awaiting review"), await wishes.filter(status=WishStatus.COLLECTED).count(),
+        (N_("Wishes awaiting review"), found["wishes_to_review"],
          _url("/wishes", status=WishStatus.COLLECTED)),
-        (N_("Overdue wishes"), await wishes.filter(overdue_condition()).count(), _url("/wishes", overdue="yes")),
+        (N_("Overdue wishes"), found["overdue"], _url("/wishes", overdue="yes")),
     ]
 
     # Members by community (of their branch), occupation, management category and type.
-    community_of = await _communities_of_branches(scope)
+    community_of = found["community_of"]
     by_community: dict[int, int] = defaultdict(int)
-    for branch_id, n in await _grouped(members, "branch_id"):
+    for branch_id, n in found["by_branch"]:
         community = community_of.get(branch_id)
         if community is not None:
             by_community[community.id] += n
@@ -93,44 +120,42 @@ async def dashboard_data(scope: Scope, gettext) -> dict:
     ])
     members_by_occupation = _largest([
         Bar(occupation or gettext(N_("Not given")), n, _url("/members", q=occupation) if occupation else None)
-        for occupation, n in await _grouped(members, "occupation")
+        for occupation, n in found["by_occupation"]
     ])
     members_by_category = [
         Bar(gettext(MANAGEMENT_CATEGORY_LABELS[key]), n, _url("/members", category=key))
-        for key, n in sorted(await _grouped(members, "management_category"),
+        for key, n in sorted(found["by_category"],
                              key=lambda row: list(MANAGEMENT_CATEGORY_LABELS).index(row[0]))
     ]
     members_by_type = [
         Bar(gettext(MEMBER_TYPE_LABELS[key]), n, _url("/members", type=key))
-        for key, n in sorted(await _grouped(members, "member_type"),
-                             key=lambda row: list(MEMBER_TYPE_LABELS).index(row[0]))
+        for key, n in sorted(found["by_type"], key=lambda row: list(MEMBER_TYPE_LABELS).index(row[0]))
     ]
 
     registrations_by_community = _largest([
         Bar(name, n, _url("/community/registrations", status=RegistrationStatus.CONFIRMED, community=cid))
-        for cid, name, n in await _grouped(registrations, "community_id", "community__name")
+        for cid, name, n in found["registrations_by_community"]
     ])
     registrations_by_occupation = _largest([
         Bar(occupation or gettext(N_("Not given")), n,
             _url("/members", q=occupation, type="in_service") if occupation else None)
-        for occupation, n in await _grouped(registrations, "member__occupation")
+        for occupation, n in found["registrations_by_occupation"]
     ])
 
-    pledge_counts = dict(await _grouped(pledges, "status"))
+    pledge_counts = dict(found["pledges_by_status"])
     pledges_by_status = [
         Bar(gettext(label), pledge_counts.get(status, 0), _url("/pledges", year=year, status=status))
         for status, label in PLEDGE_STATUS_LABELS.items()
     ]
-    wish_counts = dict(await _grouped(wishes, "status"))
+    wish_counts = dict(found["wishes_by_status"])
     wishes_funnel = [
         Bar(gettext(WISH_STATUS_LABELS[status]), wish_counts.get(status, 0), _url("/wishes", status=status))
         for status in WISH_FUNNEL
     ]
 
-    per_month = await cards_per_month(year, None if scope.whole_tree else members)
     cards_by_month = [
         Bar(str(month), n, _url("/points", month=ledger_month(year, month), kind="card"))
-        for month, n in enumerate(per_month, start=1)
+        for month, n in enumerate(found["cards_per_month"], start=1)
     ]
 
     return {
