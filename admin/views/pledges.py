@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 from aiohttp import web
 from tortoise.expressions import Q, Subquery
-from tortoise.queryset import QuerySet
+from tortoise.queryset import QuerySet, ValuesQuery
 from tortoise.transactions import in_transaction
 
 from admin.auth import current_actor, current_scope
@@ -83,7 +83,7 @@ HALF_YEAR_FIELDS = ("leader_comment", "satisfied", "basic", "unsatisfied")
 ASSESS_FIELDS = ("grade", "satisfaction_score", "comment")
 CANNOT_WRITE_SHOWN = 100  # members listed on the "enter a pledge" page without searching
 SEARCH_RESULTS = 20
-ITEM_MATCHES_LISTED = 500  # ids a search passes on as they are (pledges by item text, members by name)
+MATCHES_LISTED = 500  # ids a search passes on as they are (see _found_once)
 
 
 def pledge_path(pledge_id: int) -> str:
@@ -217,36 +217,35 @@ async def _items_containing(search: str) -> Q | None:
     """Pledges with an item whose text contains ``search``: ids, not a join (a join repeats a
     pledge per matching item, and DISTINCT over 100k pledges costs a full sort).
 
-    The matching items are found once, not again by the count and by the page: up to
-    ``ITEM_MATCHES_LISTED`` of them give their pledge ids as they are; more (a common word)
-    stay a subquery. On SQLite the item-text index finds them (``models.item_search``); on
+    On SQLite the item-text index finds the matching items (``models.item_search``); on
     PostgreSQL its index serves the LIKE; a search of one or two characters reads every text.
     """
     matching = PledgeItem.filter(containing("text", search))
-    found = await pledge_ids_with_item_text(search, ITEM_MATCHES_LISTED + 1)
+    found = await pledge_ids_with_item_text(search, MATCHES_LISTED + 1)
     if found is None:
         # In the table's own (id) order: no sort, and a common word stops the read early.
-        found = await matching.order_by("id").limit(ITEM_MATCHES_LISTED + 1).values_list(
+        found = await matching.order_by("id").limit(MATCHES_LISTED + 1).values_list(
             "pledge_id", flat=True)
-    if not found:
-        return None
-    if len(found) <= ITEM_MATCHES_LISTED:
-        return Q(id__in=sorted(set(found)))
-    return Q(id__in=Subquery(matching.values("pledge_id")))
+    return _found_once("id", found, matching.values("pledge_id"))
 
 
 async def _members_named(search: str) -> Q | None:
     """Pledges of members whose name contains ``search``: the names are searched in the
-    member table (a tenth of the pledges' rows) once, not again by the count and by the
-    page; the pledges of up to ``ITEM_MATCHES_LISTED`` such members are found by the member
-    index from their ids, those of more through a subquery."""
+    member table (a tenth of the pledges' rows), the pledges found by the member index."""
     named = Member.filter(containing("name", search))
-    found = await named.order_by("id").limit(ITEM_MATCHES_LISTED + 1).values_list("id", flat=True)
+    found = await named.order_by("id").limit(MATCHES_LISTED + 1).values_list("id", flat=True)
+    return _found_once("member_id", found, named.values("id"))
+
+
+def _found_once(field: str, found: list[int], finding: ValuesQuery) -> Q | None:
+    """``field`` among the ids a search ``found``, so that the page and its count do not read
+    every text again: the ids as they are, or, more than ``MATCHES_LISTED`` (a common word),
+    the query that found them as a subquery. None when nothing was found."""
     if not found:
         return None
-    if len(found) <= ITEM_MATCHES_LISTED:
-        return Q(member_id__in=found)
-    return Q(member_id__in=Subquery(named.values("id")))
+    if len(found) <= MATCHES_LISTED:
+        return Q(**{f"{field}__in": sorted(set(found))})
+    return Q(**{f"{field}__in": Subquery(finding)})
 
 
 def _counted(attribute: str) -> Callable[[Pledge], int | None]:
