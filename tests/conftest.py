@@ -16,7 +16,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from models.db import open_tortoise, tortoise_config
-from models.item_search import create_item_text_index
+from models.text_search import MEMBER_NAME, PLEDGE_ITEM_TEXT
 from tests import factories
 
 
@@ -28,7 +28,8 @@ async def open_test_database(url: str) -> None:
     EXECUTOR_CACHE.clear()
     await open_tortoise(tortoise_config(url), _enable_global_fallback=True)
     await Tortoise.generate_schemas()
-    await create_item_text_index(Tortoise.get_connection("default"))
+    for index in (PLEDGE_ITEM_TEXT, MEMBER_NAME):  # the migrations make them too
+        await index.create(Tortoise.get_connection("default"))
 
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite").strip().lower() or "sqlite"

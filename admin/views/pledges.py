@@ -46,7 +46,7 @@ from admin.views.members import branch_label
 from locales import N_
 from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from models.item_search import pledge_ids_with_item_text
+from models.text_search import member_ids_named, pledge_ids_with_item_text
 from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.pledge_templates import TEMPLATES, apply_template, templates_for
@@ -217,7 +217,7 @@ async def _items_containing(search: str) -> Q | None:
     """Pledges with an item whose text contains ``search``: ids, not a join (a join repeats a
     pledge per matching item, and DISTINCT over 100k pledges costs a full sort).
 
-    On SQLite the item-text index finds the matching items (``models.item_search``); on
+    On SQLite the item-text index finds the matching items (``models.text_search``); on
     PostgreSQL its index serves the LIKE; a search of one or two characters reads every text.
     """
     matching = PledgeItem.filter(containing("text", search))
@@ -231,9 +231,12 @@ async def _items_containing(search: str) -> Q | None:
 
 async def _members_named(search: str) -> Q | None:
     """Pledges of members whose name contains ``search``: the names are searched in the
-    member table (a tenth of the pledges' rows), the pledges found by the member index."""
+    member table (a tenth of the pledges' rows; through its name index like the items'),
+    the pledges found by the member index."""
     named = Member.filter(containing("name", search))
-    found = await named.order_by("id").limit(MATCHES_LISTED + 1).values_list("id", flat=True)
+    found = await member_ids_named(search, MATCHES_LISTED + 1)
+    if found is None:
+        found = await named.order_by("id").limit(MATCHES_LISTED + 1).values_list("id", flat=True)
     return _found_once("member_id", found, named.values("id"))
 
 

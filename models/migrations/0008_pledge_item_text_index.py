@@ -1,4 +1,4 @@
-"""The item-text index of the pledge search (``models.item_search``): on SQLite an FTS5
+"""The item-text index of the pledge search (``models.text_search``): on SQLite an FTS5
 trigram table with its triggers, on PostgreSQL a ``pg_trgm`` GIN index.
 
 Raw SQL, not a model: neither is a model field, and Tortoise's autodetector must not see
@@ -9,15 +9,15 @@ tokenizer, PostgreSQL without ``pg_trgm`` or the right to add it): the search st
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-from models import item_search
+from models.text_search import PLEDGE_ITEM_TEXT
 
 
 async def create_item_text_index(apps, schema_editor):
-    await item_search.create_item_text_index(schema_editor.client)
+    await PLEDGE_ITEM_TEXT.create(schema_editor.client)
 
 
 async def drop_item_text_index(apps, schema_editor):
-    await item_search.drop_item_text_index(schema_editor.client)
+    await PLEDGE_ITEM_TEXT.drop(schema_editor.client)
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,7 @@
-"""The pledge items' text index on SQLite (``models.item_search``): it follows every change of
-an item, finds exactly what the plain LIKE search finds, comes with the migrations, and is
-simply absent (the search stays a LIKE) where SQLite cannot build it or on PostgreSQL."""
+"""The trigram indexes of the pledge search (``models.text_search``): on SQLite each follows
+every change of its rows, finds exactly what the plain LIKE search finds, comes with the
+migrations, and is simply absent (the search stays a LIKE) where SQLite cannot build it; on
+PostgreSQL the planner reads the plain search through it."""
 
 from __future__ import annotations
 
@@ -9,18 +10,13 @@ from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 from tortoise.migrations.api import migrate
 
-from models import item_search
+from models import text_search
 from models.audit import Actor
 from models.db import apply_migrations, init_db, tortoise_config
-from models.item_search import (
-    POSTGRES_ITEM_TEXT_INDEX,
-    ITEM_TEXT_INDEX,
-    drop_item_text_index,
-    has_item_text_index,
-    pledge_ids_with_item_text,
-)
+from models.members import Member
 from models.pledges import ItemKind, PledgeItem, add_item, delete_item, pledge_for, update_item
 from models.text import containing
+from models.text_search import MEMBER_NAME, PLEDGE_ITEM_TEXT, member_ids_named, pledge_ids_with_item_text
 from tests import factories
 from tests.conftest import TEST_DATABASE
 
@@ -77,14 +73,14 @@ async def _like_pledge_ids(search: str) -> list[int]:
 async def _indexed_item_ids(search: str) -> list[int]:
     """Item ids the index alone finds for ``search`` (no LIKE check after it)."""
     rows = await Tortoise.get_connection("default").execute_query_dict(
-        f"SELECT rowid FROM {ITEM_TEXT_INDEX} WHERE {ITEM_TEXT_INDEX} MATCH ? ORDER BY rowid",
+        f"SELECT rowid FROM {PLEDGE_ITEM_TEXT.fts_table} WHERE {PLEDGE_ITEM_TEXT.fts_table} MATCH ? ORDER BY rowid",
         ['"' + search.replace('"', '""') + '"'])
     return [row["rowid"] for row in rows]
 
 
 async def _index_table_exists() -> bool:
     rows = await Tortoise.get_connection("default").execute_query_dict(
-        "SELECT name FROM sqlite_master WHERE name = ?", [ITEM_TEXT_INDEX])
+        "SELECT name FROM sqlite_master WHERE name = ?", [PLEDGE_ITEM_TEXT.fts_table])
     return bool(rows)
 
 
@@ -110,7 +106,7 @@ async def test_the_index_follows_inserts_edits_and_deletes(org):
     assert await PledgeItem.all().count() == 0
     assert await _indexed_item_ids("打扫楼") == await _indexed_item_ids("看望老人") == []
     await Tortoise.get_connection("default").execute_query(
-        f"INSERT INTO {ITEM_TEXT_INDEX}({ITEM_TEXT_INDEX}) VALUES ('integrity-check')")
+        f"INSERT INTO {PLEDGE_ITEM_TEXT.fts_table}({PLEDGE_ITEM_TEXT.fts_table}) VALUES ('integrity-check')")
 
 
 @sqlite_only
@@ -118,7 +114,7 @@ async def test_the_index_follows_inserts_edits_and_deletes(org):
 async def test_the_indexed_search_finds_what_like_finds(org, search):
     await _items_with_texts(org)
     found = await pledge_ids_with_item_text(search, 1000)
-    if len(search) < item_search.TRIGRAM:
+    if len(search) < text_search.TRIGRAM:
         assert found is None  # no trigram in it: the caller uses LIKE
     else:
         assert found == await _like_pledge_ids(search)
@@ -159,11 +155,11 @@ async def test_without_the_index_the_search_is_like(org):
 
     await _items_with_texts(org)
     with_index = await _items_containing("居民服务")
-    assert await has_item_text_index(Tortoise.get_connection("default"))
+    assert await PLEDGE_ITEM_TEXT.present(Tortoise.get_connection("default"))
 
-    await drop_item_text_index(Tortoise.get_connection("default"))
+    await PLEDGE_ITEM_TEXT.drop(Tortoise.get_connection("default"))
     assert not await _index_table_exists()
-    assert not await has_item_text_index(Tortoise.get_connection("default"))
+    assert not await PLEDGE_ITEM_TEXT.present(Tortoise.get_connection("default"))
     assert await pledge_ids_with_item_text("居民服务", 10) is None
     assert await _items_containing("居民服务") == with_index
     # Items keep being written without the index's triggers.
@@ -179,13 +175,59 @@ async def test_on_postgres_the_index_serves_the_like_search(org):
         pytest.skip("the PostgreSQL pass (TEST_DATABASE=postgres) checks this")
     await _items_with_texts(org)
     client = Tortoise.get_connection("default")
-    assert await has_item_text_index(client)
+    assert await PLEDGE_ITEM_TEXT.present(client)
     assert await pledge_ids_with_item_text("居民服务", 10) is None
     sql = PledgeItem.filter(containing("text", "居民服务")).values("pledge_id").sql(params_inline=True)
     async with in_transaction() as connection:
         await connection.execute_script("SET LOCAL enable_seqscan = off")  # a table of a few rows
         plan = await connection.execute_query_dict(f"EXPLAIN {sql}")
-    assert POSTGRES_ITEM_TEXT_INDEX in "\n".join(row["QUERY PLAN"] for row in plan)
+    assert PLEDGE_ITEM_TEXT.postgres_index in "\n".join(row["QUERY PLAN"] for row in plan)
+
+
+NAMES = ("王秀英", "欧阳秀英", "Li Xiuying", "LI MING", "张三", "王秀")
+
+
+async def _like_member_ids(search: str) -> list[int]:
+    return list(await Member.filter(containing("name", search)).order_by("id").values_list("id", flat=True))
+
+
+@sqlite_only
+@pytest.mark.parametrize("search", ("秀英", "王秀英", "阳秀英", "li x", "LI MING", "i m", "没有这人", "王"))
+async def test_the_member_name_index_finds_what_like_finds(org, search):
+    for name in NAMES:
+        await factories.member(org.nanyuan_1, name)
+    found = await member_ids_named(search, 1000)
+    if len(search) < text_search.TRIGRAM:
+        assert found is None  # two-character names are searched with LIKE
+    else:
+        assert found == await _like_member_ids(search)
+
+
+@sqlite_only
+async def test_the_member_name_index_follows_new_renamed_and_deleted_members(org):
+    member = await factories.member(org.nanyuan_1, "王秀英")
+    assert await member_ids_named("王秀英", 10) == [member.id]
+    member.name = "王建英"
+    await member.save(update_fields=["name"])
+    assert await member_ids_named("王秀英", 10) == []
+    assert await member_ids_named("王建英", 10) == [member.id]
+    await member.delete()
+    assert await member_ids_named("王建英", 10) == []
+    await Tortoise.get_connection("default").execute_query(
+        f"INSERT INTO {MEMBER_NAME.fts_table}({MEMBER_NAME.fts_table}) VALUES ('integrity-check')")
+
+
+async def test_on_postgres_the_member_name_index_serves_the_like_search(org):
+    if TEST_DATABASE != "postgres":
+        pytest.skip("the PostgreSQL pass (TEST_DATABASE=postgres) checks this")
+    await factories.member(org.nanyuan_1, "王秀英")
+    assert await MEMBER_NAME.present(Tortoise.get_connection("default"))
+    assert await member_ids_named("王秀英", 10) is None
+    sql = Member.filter(containing("name", "王秀英")).values("id").sql(params_inline=True)
+    async with in_transaction() as connection:
+        await connection.execute_script("SET LOCAL enable_seqscan = off")
+        plan = await connection.execute_query_dict(f"EXPLAIN {sql}")
+    assert MEMBER_NAME.postgres_index in "\n".join(row["QUERY PLAN"] for row in plan)
 
 
 async def _migrated(url: str) -> None:
@@ -199,7 +241,8 @@ async def test_the_migration_creates_the_index_and_its_reverse_drops_it(tmp_path
     try:
         org = await factories.org_tree()
         _, items = await _items_with_texts(org)
-        assert await has_item_text_index(Tortoise.get_connection("default"))
+        assert await PLEDGE_ITEM_TEXT.present(Tortoise.get_connection("default"))
+        assert await MEMBER_NAME.present(Tortoise.get_connection("default"))
         assert await pledge_ids_with_item_text("visit", 10) == await _like_pledge_ids("visit")
         assert len(await _like_pledge_ids("visit")) == 2
     finally:
@@ -229,7 +272,7 @@ async def test_the_migration_skips_the_index_where_sqlite_has_no_trigram(tmp_pat
     async def unavailable(client):
         return False
 
-    monkeypatch.setattr(item_search, "trigram_tokenizer_available", unavailable)
+    monkeypatch.setattr(text_search, "trigram_tokenizer_available", unavailable)
     url = f"sqlite://{tmp_path / 'old_sqlite.sqlite3'}"
     await _migrated(url)
     try:
@@ -246,7 +289,7 @@ async def test_this_sqlite_has_the_trigram_tokenizer(tmp_path):
     indexed path, which needs SQLite 3.34 or later built with FTS5."""
     await init_db(f"sqlite://{tmp_path / 'probe.sqlite3'}", run_migrations=False)
     try:
-        assert await item_search.trigram_tokenizer_available(Tortoise.get_connection("default"))
+        assert await text_search.trigram_tokenizer_available(Tortoise.get_connection("default"))
     finally:
         await Tortoise.close_connections()
 
@@ -255,7 +298,8 @@ async def test_the_migration_applies_and_reverts_on_postgres(fresh_postgres_url)
     async def index_present() -> bool:
         await init_db(fresh_postgres_url, run_migrations=False)
         try:
-            return await has_item_text_index(Tortoise.get_connection("default"))
+            client = Tortoise.get_connection("default")
+            return await PLEDGE_ITEM_TEXT.present(client) and await MEMBER_NAME.present(client)
         finally:
             await Tortoise.close_connections()
 
