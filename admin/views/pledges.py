@@ -46,7 +46,6 @@ from admin.views.members import branch_label
 from locales import N_
 from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from models.text_search import member_ids_named, pledge_ids_with_item_text
 from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.pledge_templates import TEMPLATES, apply_template, templates_for
@@ -60,10 +59,10 @@ from models.pledges import (
     PledgeItem,
     add_item,
     all_years,
-    item_counts,
     branch_pledge_for,
     delete_item,
     history,
+    item_counts,
     parse_target_date,
     pledge_for,
     pledge_item,
@@ -77,6 +76,7 @@ from models.pledges import (
 )
 from models.scope import Scope
 from models.text import containing
+from models.text_search import member_ids_named, pledge_ids_with_item_text
 
 ITEM_FIELDS = ("kind", "text", "target_date")
 HALF_YEAR_FIELDS = ("leader_comment", "satisfied", "basic", "unsatisfied")
@@ -387,8 +387,9 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
         export_fields=(
             "member__id", "member__name", "branch__name", "branch__parent__id",
             "branch__parent__name", "year", "status", "proxy_entered", "submitted_at",
-            "times_returned", "approved_at", "published_at", "leader_comment", "half_year_reviewed_at", "residents_satisfied",
-            "residents_basic", "residents_unsatisfied", "grade", "satisfaction_score",
+            "times_returned", "approved_at", "published_at", "leader_comment",
+            "half_year_reviewed_at", "residents_satisfied", "residents_basic",
+            "residents_unsatisfied", "grade", "satisfaction_score",
         ),
         export_decorate=_attach_items,
     )
