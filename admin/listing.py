@@ -436,10 +436,11 @@ class Listing:
     async def _instances(self, segment: Mapping[str, object], offset: int, limit: int) -> list:
         return list(await self.queryset.filter(**segment).offset(offset).limit(limit))
 
-    def _paths(self, fields: tuple[str, ...]) -> tuple[str, ...]:
-        """``id``, ``fields`` and the sort fields (PostgreSQL wants ORDER BY terms selected
-        when a join may make the query DISTINCT), each once."""
-        return tuple(dict.fromkeys(("id", *fields, *(name.lstrip("-") for name in self.order))))
+    @staticmethod
+    def _paths(fields: tuple[str, ...]) -> tuple[str, ...]:
+        """``id`` and ``fields``, each once (the sort needs no column of its own: list
+        queries are never DISTINCT)."""
+        return tuple(dict.fromkeys(("id", *fields)))
 
     async def ids(self) -> list[int]:
         """Every id of the current view, in its order (each once, whatever the joins)."""
