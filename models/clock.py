@@ -37,3 +37,8 @@ def local_midnight(day: date) -> datetime:
     """The start of local ``day``, in UTC: the form a database bound must take (SQLite
     compares stored times as text, so a bound in another offset would compare wrongly)."""
     return datetime.combine(day, time(), tzinfo=_zone).astimezone(UTC)
+
+
+def local_month_start(year: int, month: int) -> datetime:
+    """The start of a local calendar month, in UTC (``month`` 13 is January of the next year)."""
+    return local_midnight(date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1))

@@ -11,7 +11,7 @@ fulfilment, the manual issue); a revocation counts in the year of the card it re
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from tortoise import fields
@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 
 from locales import N_
 from models import audit
-from models.clock import current_year, local_midnight
+from models.clock import current_year, local_month_start
 from models.errors import DomainError, ValidationError
 from models.members import Member
 from models.text import clean_text
@@ -173,8 +173,7 @@ async def cards_per_month(year: int, members: QuerySet[Member] | None = None) ->
     would read everyone's cards of the year and look up each one's member (25 ms against 6
     for a community of 1,500 members among 50k cards).
     """
-    bounds = [local_midnight(date(year, month, 1)) for month in range(1, 13)]
-    bounds.append(local_midnight(date(year + 1, 1, 1)))
+    bounds = [local_month_start(year, month) for month in range(1, 14)]
     cards = PointCard.filter(amount__gt=0)
     if members is None:
         months = {
@@ -194,6 +193,13 @@ async def cards_per_month(year: int, members: QuerySet[Member] | None = None) ->
     )  # values(), not values_list(): that selects the CASE twice, which PostgreSQL won't group
     counts = {int(row["month"]): row["n"] for row in rows}
     return [counts.get(month, 0) for month in range(1, 13)]
+
+
+def recorded_in_month(entries: QuerySet[PointCard], year: int, month: int) -> QuerySet[PointCard]:
+    """Of ``entries``, those recorded in a local calendar month (what ``cards_per_month``
+    counts for that month)."""
+    return entries.filter(created_at__gte=local_month_start(year, month),
+                          created_at__lt=local_month_start(year, month + 1))
 
 
 async def year_cards(member: Member, year: int) -> list[tuple[PointCard, PointCard | None]]:

@@ -7,7 +7,7 @@ and ``models.awards``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -35,11 +35,18 @@ from models.awards import (
     update_rule,
     with_year_total,
 )
-from models.clock import current_year, local_midnight
+from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.org import OrgKind, OrgUnit
 from models.pledges import GRADE_LABELS, Pledge
-from models.points import CARD_SOURCE_LABELS, CardSource, PointCard, issue_manual_card, revoke_card
+from models.points import (
+    CARD_SOURCE_LABELS,
+    CardSource,
+    PointCard,
+    issue_manual_card,
+    recorded_in_month,
+    revoke_card,
+)
 from models.wishes import Wish
 
 MEMBER_CHOICES_MAX = 20
@@ -75,11 +82,9 @@ async def _month_options(request: web.Request) -> list[Option]:
 
 
 def _recorded_in_month(queryset: QuerySet, value: str) -> QuerySet:
-    """Entries recorded in a local calendar month (``value`` is one of the options)."""
+    """``value`` is one of the month options: ``ledger_month``'s form."""
     year, month = (int(part) for part in value.split("-"))
-    first = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return queryset.filter(created_at__gte=local_midnight(first), created_at__lt=local_midnight(following))
+    return recorded_in_month(queryset, year, month)
 
 
 async def _kind_options(request: web.Request) -> list[Option]:
