@@ -24,7 +24,7 @@ from models.members import Member
 from models.notices import NoticeLink
 from models.org import OrgKind, OrgUnit
 from models.outbox import OutboxMessage
-from models.pledges import Pledge
+from models.pledges import Pledge, all_years, years_of
 from models.points import PointCard
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration
@@ -140,6 +140,10 @@ class Scope:
         if self.whole_tree:  # every pledge has a branch
             return Pledge.all()
         return Pledge.filter(branch_id__in=self.unit_ids())
+
+    async def pledge_years(self) -> list[int]:
+        """The years with pledges in scope, newest first (over the whole tree in one query)."""
+        return await all_years() if self.whole_tree else await years_of(self.pledges())
 
     async def pledge(self, pledge_id: int) -> Pledge:
         pledge = await self.pledges().get_or_none(id=pledge_id)

@@ -58,7 +58,6 @@ from models.pledges import (
     Pledge,
     PledgeItem,
     add_item,
-    all_years,
     branch_pledge_for,
     delete_item,
     history,
@@ -72,7 +71,6 @@ from models.pledges import (
     submit,
     update_item,
     without_pledge,
-    years_of,
 )
 from models.scope import Scope
 from models.text import containing
@@ -271,8 +269,7 @@ async def _owner_options(request: web.Request) -> list[Option]:
 
 async def year_options(scope: Scope) -> list[Option]:
     """This year and every year with pledges in scope, newest first."""
-    found = await all_years() if scope.whole_tree else await years_of(scope.pledges())
-    years = {*found, current_year()}
+    years = {*await scope.pledge_years(), current_year()}
     return [Option(str(year), str(year)) for year in sorted(years, reverse=True)]
 
 
