@@ -12,10 +12,8 @@ from bot.app import create_bot
 from bot.sandbox.webhook import read_reply
 from bot.session import AnswerPressInWebhookReply, BotSession, webhook_reply
 from models.audit import AuditEntry
-from tests import factories
 from tests.bot.conftest import WEBHOOK_SECRET
-from tests.bot.test_webhook import SECRET_HEADER, queued_press
-from tests.bot.test_wishes_flow import bound_member, open_wall
+from tests.bot.test_webhook import SECRET_HEADER, queued_claim
 
 
 def test_the_session_keeps_the_response_classes_it_parsed_with():
@@ -58,10 +56,7 @@ async def test_only_the_first_answer_of_an_open_webhook_reply_is_deferred():
 
 async def test_a_press_over_the_webhook_is_answered_in_the_reply(webhook_harness, org):
     harness = webhook_harness
-    await bound_member(harness, org.nanyuan_1, 8901, "李建国", residence_community=org.nanyuan.id)
-    wish = await factories.published_wish(org.nanyuan)
-    wall = await open_wall(harness, 8901)
-    update = await queued_press(harness, 8901, wall, "认领第 1 条")
+    wish, update = await queued_claim(harness, org, 8901)
 
     async with aiohttp.ClientSession() as http:
         async with http.post(

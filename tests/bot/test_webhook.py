@@ -19,6 +19,7 @@ from models.audit import AuditEntry
 from models.members import TelegramUser
 from models.pledges import PledgeItem
 from models.updates import ProcessedUpdate
+from models.wishes import Wish
 from tests import factories
 from tests.bot.conftest import WEBHOOK_SECRET, running_harness
 from tests.bot.test_pledges_flow import open_pledge
@@ -122,6 +123,15 @@ async def queued_press(harness, user_id: int, message: dict, label: str) -> dict
     return update
 
 
+async def queued_claim(harness, org, user_id: int) -> tuple[Wish, dict]:
+    """A member of 南园 who opened the wall, a published wish on it, and the update of their
+    press on "claim" (not delivered yet)."""
+    await bound_member(harness, org.nanyuan_1, user_id, "李建国", residence_community=org.nanyuan.id)
+    wish = await factories.published_wish(org.nanyuan)
+    wall = await open_wall(harness, user_id)
+    return wish, await queued_press(harness, user_id, wall, "认领第 1 条")
+
+
 async def deliver_until_accepted(url: str, update: dict, sandbox: SandboxServer) -> list[int]:
     """Post like Telegram: again after a non-2xx answer."""
     statuses = []
@@ -135,10 +145,7 @@ async def deliver_until_accepted(url: str, update: dict, sandbox: SandboxServer)
 
 async def test_the_same_update_twice_to_two_workers_has_one_effect(webhook_harness, org):
     harness = webhook_harness
-    await bound_member(harness, org.nanyuan_1, 8801, "李建国", residence_community=org.nanyuan.id)
-    wish = await factories.published_wish(org.nanyuan)
-    wall = await open_wall(harness, 8801)
-    update = await queued_press(harness, 8801, wall, "认领第 1 条")
+    wish, update = await queued_claim(harness, org, 8801)
 
     # A second worker on the same database, as a second `xianfeng bot` process would be.
     bot = create_bot(harness.sandbox.token, harness.sandbox.url)
