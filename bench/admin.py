@@ -54,6 +54,7 @@ from models.pledges import ItemKind, Pledge, PledgeItem, PledgeStatus
 from models.points import CardSource, PointCard
 from models.registration import Registration, RegistrationStatus
 from models.wishes import Wish, WishStatus
+from xianfeng.runtime import freeze_startup_heap
 from xianfeng.settings import Settings
 
 PASSWORD = "bench password 123"
@@ -223,6 +224,7 @@ async def run(args: argparse.Namespace) -> None:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
+        freeze_startup_heap()  # as xianfeng.runtime.serve does once the panel is up
         port = runner.addresses[0][1]
         base = f"http://127.0.0.1:{port}"
         year = ids["year"]

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import signal
 import sys
+import weakref
 from contextlib import AsyncExitStack
 
 import aiohttp
 import pytest
 
 from bot.sandbox import SandboxClient
-from xianfeng.runtime import banner, start
+from xianfeng.runtime import banner, freeze_startup_heap, start
 from xianfeng.settings import Settings
 
 
@@ -82,3 +84,23 @@ async def test_xianfeng_run_process_prints_banner_and_stops_on_sigterm(tmp_path)
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 20)
     assert code == 0
+
+
+def test_freeze_startup_heap_takes_what_lives_from_the_collectors_walks():
+    class Node:
+        pass
+
+    startup_object = {"built": ["at startup"]}
+    startup_garbage = Node()
+    startup_garbage.me = startup_garbage  # a cycle nothing else refers to
+    garbage = weakref.ref(startup_garbage)
+    del startup_garbage
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > 0
+        assert garbage() is None  # collected before freezing, not kept forever
+        assert not any(o is startup_object for o in gc.get_objects())  # frozen: never walked again
+        later = {"built": ["while serving"]}
+        assert any(o is later for o in gc.get_objects())  # collected as usual
+    finally:
+        gc.unfreeze()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -223,6 +224,20 @@ def banner(settings: Settings, running: Running) -> str:
     return "\n".join(lines)
 
 
+def freeze_startup_heap() -> None:
+    """Exempt what startup built from the cyclic garbage collector.
+
+    Imports alone leave about 250k tracked objects (aiogram's pydantic types, templates,
+    catalogs) that live as long as the process, and every full collection walked them all
+    again: 0.15-0.2 s each on a 2-core machine, 21 of them during one 100k-row export
+    (3.9 s of its 21 s). Frozen, they are skipped; what the process allocates later is
+    collected as before. Startup's own garbage is collected first; a frozen object that
+    later becomes cyclic garbage is never freed, a fair price for objects built to last.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(settings: Settings, **components: bool) -> None:
     """Run until SIGINT/SIGTERM, then shut everything down in reverse order."""
     stop = asyncio.Event()
@@ -231,6 +246,7 @@ async def serve(settings: Settings, **components: bool) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
         running = await start(settings, stack, **components)
+        freeze_startup_heap()
         print(banner(settings, running), flush=True)
         waiters = [asyncio.create_task(stop.wait())]
         if running.polling is not None:
