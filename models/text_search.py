@@ -8,7 +8,7 @@ A ``TrigramIndex`` is that index for one column:
 
 - SQLite: an FTS5 table with the ``trigram`` tokenizer, external content over the column (it
   stores no copy of the texts, only the trigrams), kept current by triggers on the table.
-  The search asks it first (``pledge_ids_with_item_text``, ``member_ids_named``).
+  The search asks it first (``TrigramIndex.condition``, which the pledge list's search uses).
 - PostgreSQL: a GIN index with ``pg_trgm`` on the very expression the plain search compares
   (``UPPER(CAST(column AS VARCHAR))``, ``icontains``), so the planner uses it for that search
   as it is. ``pg_trgm`` comes with PostgreSQL and is a trusted extension (13 and later): a
@@ -32,9 +32,14 @@ from weakref import WeakKeyDictionary
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import OperationalError
+from tortoise.expressions import Q, Subquery
 from tortoise.filters import escape_like
+from tortoise.queryset import QuerySet
+
+from models.text import containing
 
 TRIGRAM = 3  # characters in a trigram: shorter searches cannot be looked up in the index
+MATCHES_LISTED = 500  # ids a search condition passes on as they are (see ``TrigramIndex.condition``)
 
 # PostgreSQL: installed already, or installable by this user (a failed CREATE EXTENSION would
 # abort the migration's transaction, so it is only tried when it will work).
@@ -179,6 +184,23 @@ class TrigramIndex:
             f"ORDER BY {fts}.rowid LIMIT ?",
             [_phrase(search), f"%{escape_like(search)}%", limit])
         return [row[0] for row in rows[1]]
+
+    async def condition(self, rows: QuerySet, select: str, field: str, search: str) -> Q | None:
+        """``field`` among ``select`` of the ``rows`` whose column contains ``search``, found
+        once, so that a page and its count do not read every text again: found through the
+        index where it can answer, else by the plain search in id order (no sort, and a common
+        word stops the read early). Up to ``MATCHES_LISTED`` matches are passed on as ids, more
+        (a common word) as the search itself in a subquery. None when nothing matches.
+        """
+        matching = rows.filter(containing(self.column, search))
+        found = await self.matching(search, MATCHES_LISTED + 1, select)
+        if found is None:
+            found = await matching.order_by("id").limit(MATCHES_LISTED + 1).values_list(select, flat=True)
+        if not found:
+            return None
+        if len(found) <= MATCHES_LISTED:
+            return Q(**{f"{field}__in": sorted(set(found))})
+        return Q(**{f"{field}__in": Subquery(matching.values(select))})
 
 
 PLEDGE_ITEM_TEXT = TrigramIndex("pledge_item", "text")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from aiohttp import web
-from tortoise.expressions import Q, Subquery
-from tortoise.queryset import QuerySet, ValuesQuery
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from admin.auth import current_actor, current_scope
@@ -59,6 +59,7 @@ from models.pledges import (
     PledgeItem,
     add_item,
     branch_pledge_for,
+    branch_pledges,
     delete_item,
     history,
     item_counts,
@@ -73,15 +74,13 @@ from models.pledges import (
     without_pledge,
 )
 from models.scope import Scope
-from models.text import containing
-from models.text_search import member_ids_named, pledge_ids_with_item_text
+from models.text_search import MEMBER_NAME, PLEDGE_ITEM_TEXT
 
 ITEM_FIELDS = ("kind", "text", "target_date")
 HALF_YEAR_FIELDS = ("leader_comment", "satisfied", "basic", "unsatisfied")
 ASSESS_FIELDS = ("grade", "satisfaction_score", "comment")
 CANNOT_WRITE_SHOWN = 100  # members listed on the "enter a pledge" page without searching
 SEARCH_RESULTS = 20
-MATCHES_LISTED = 500  # ids a search passes on as they are (see _found_once)
 
 
 def pledge_path(pledge_id: int) -> str:
@@ -213,40 +212,14 @@ async def _describe_page(pledges: list) -> None:
 
 async def _items_containing(search: str) -> Q | None:
     """Pledges with an item whose text contains ``search``: ids, not a join (a join repeats a
-    pledge per matching item, and DISTINCT over 100k pledges costs a full sort).
-
-    On SQLite the item-text index finds the matching items (``models.text_search``); on
-    PostgreSQL its index serves the LIKE; a search of one or two characters reads every text.
-    """
-    matching = PledgeItem.filter(containing("text", search))
-    found = await pledge_ids_with_item_text(search, MATCHES_LISTED + 1)
-    if found is None:
-        # In the table's own (id) order: no sort, and a common word stops the read early.
-        found = await matching.order_by("id").limit(MATCHES_LISTED + 1).values_list(
-            "pledge_id", flat=True)
-    return _found_once("id", found, matching.values("pledge_id"))
+    pledge per matching item, and DISTINCT over 100k pledges costs a full sort)."""
+    return await PLEDGE_ITEM_TEXT.condition(PledgeItem.all(), "pledge_id", "id", search)
 
 
 async def _members_named(search: str) -> Q | None:
     """Pledges of members whose name contains ``search``: the names are searched in the
-    member table (a tenth of the pledges' rows; through its name index like the items'),
-    the pledges found by the member index."""
-    named = Member.filter(containing("name", search))
-    found = await member_ids_named(search, MATCHES_LISTED + 1)
-    if found is None:
-        found = await named.order_by("id").limit(MATCHES_LISTED + 1).values_list("id", flat=True)
-    return _found_once("member_id", found, named.values("id"))
-
-
-def _found_once(field: str, found: list[int], finding: ValuesQuery) -> Q | None:
-    """``field`` among the ids a search ``found``, so that the page and its count do not read
-    every text again: the ids as they are, or, more than ``MATCHES_LISTED`` (a common word),
-    the query that found them as a subquery. None when nothing was found."""
-    if not found:
-        return None
-    if len(found) <= MATCHES_LISTED:
-        return Q(**{f"{field}__in": sorted(set(found))})
-    return Q(**{f"{field}__in": Subquery(finding)})
+    member table (a tenth of the pledges' rows), the pledges found by the member index."""
+    return await MEMBER_NAME.condition(Member.all(), "id", "member_id", search)
 
 
 def _counted(attribute: str) -> Callable[[Pledge], int | None]:
@@ -286,11 +259,7 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
             "owner",
             N_("Pledge of"),
             _owner_options,
-            lambda qs, value: (qs.filter(member_id__isnull=True) if value == "branch"
-                               # Ids start at 1: "> 0" is "IS NOT NULL", which Tortoise writes
-                               # "NOT … IS NULL", a test of every row; SQLite counts a range
-                               # from the index (100k pledges: 2.3 → 0.8 ms).
-                               else qs.filter(member_id__gt=0)),
+            lambda qs, value: branch_pledges(qs, branch=value == "branch"),
         ),
         Filter(
             "proxy",

@@ -605,9 +605,9 @@ async def test_search_by_item_text_as_ids_or_as_a_subquery(as_user, org, monkeyp
     """Item texts and member names are read once per search: a few matches are passed on
     as ids, many (more than MATCHES_LISTED) as a subquery; either way the same pledges
     are found, by item text or member name, and a search that finds nothing lists nothing."""
-    from admin.views import pledges as pledge_views
+    from models import text_search
 
-    monkeypatch.setattr(pledge_views, "MATCHES_LISTED", listed)
+    monkeypatch.setattr(text_search, "MATCHES_LISTED", listed)
     await written_pledge(await factories.member(org.nanyuan_1, "甲"), "清理楼道", "打扫楼道")
     await written_pledge(await factories.member(org.xinfeng_1, "乙"), "楼道照明")
     await written_pledge(await factories.member(org.nanyuan_2, "楼大爷"), "看望老人")
