@@ -43,3 +43,33 @@ async def test_planner_statistics_are_refreshed_on_sqlite(tmp_path):
         assert "org_unit" in {row["tbl"] for row in rows}
     finally:
         await Tortoise.close_connections()
+
+
+def test_sqlite_datetimes_are_parsed_by_ciso8601():
+    """Tortoise reads SQLite's datetime text with ciso8601 when it is installed (a dependency):
+    the pure-Python fallback costs ~18 µs a value, a tenth of a list page's time."""
+    import ciso8601
+    from tortoise.fields import data
+
+    assert data.parse_datetime is ciso8601.parse_datetime
+
+
+async def test_stored_datetimes_read_back_equal(db):
+    """Whatever the parser, a datetime written is the datetime read: with or without
+    microseconds, in UTC or another offset."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from models.members import Member
+    from tests import factories
+
+    tree = await factories.org_tree()
+    member = await factories.member(tree.nanyuan_1)
+    moments = [
+        datetime(2026, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 8, 9, 30, 15, 5, tzinfo=timezone(timedelta(hours=8))),
+    ]
+    for when in moments:
+        await Member.filter(id=member.id).update(created_at=when)
+        assert (await Member.get(id=member.id)).created_at == when
+        assert await Member.filter(id=member.id).values_list("created_at", flat=True) == [when]
