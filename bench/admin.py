@@ -28,6 +28,7 @@ Targets: p95 ≤ 10 ms per list page, export ≤ 3 s, RSS growth < 50 MB.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import ctypes
 import random
