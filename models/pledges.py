@@ -480,8 +480,8 @@ def reviews_branch_pledges(role: Role) -> bool:
     return role in (Role.STREET_ADMIN, Role.DISTRICT_ADMIN)
 
 
-def branch_pledges(pledges: QuerySet[Pledge], branch: bool = True) -> QuerySet[Pledge]:
-    """Of ``pledges``, the branches' own (no member), or with ``branch=False`` the members'."""
+def owned_by(pledges: QuerySet[Pledge], *, branch: bool) -> QuerySet[Pledge]:
+    """Of ``pledges``, the branches' own (``branch=True``: no member) or the members'."""
     if branch:
         return pledges.filter(member_id__isnull=True)
     # Ids start at 1: "> 0" is "IS NOT NULL", which Tortoise writes "NOT … IS NULL", a test of
@@ -492,7 +492,7 @@ def branch_pledges(pledges: QuerySet[Pledge], branch: bool = True) -> QuerySet[P
 def review_queue(pledges: QuerySet[Pledge], role: Role) -> QuerySet[Pledge]:
     """Of ``pledges``, those awaiting ``role``'s review: branch pledges for the sub-district
     committee, members' pledges for the secretaries."""
-    return branch_pledges(pledges.filter(status=PledgeStatus.SUBMITTED), reviews_branch_pledges(role))
+    return owned_by(pledges.filter(status=PledgeStatus.SUBMITTED), branch=reviews_branch_pledges(role))
 
 
 def without_pledge(members: QuerySet[Member], year: int) -> QuerySet[Member]:
