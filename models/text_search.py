@@ -211,15 +211,3 @@ def _phrase(search: str) -> str:
     """``search`` as one FTS5 phrase: in double quotes, any inside doubled, so that nothing
     in it (``*``, ``-``, ``AND``, ``:``, brackets) is read as query syntax."""
     return '"' + search.replace('"', '""') + '"'
-
-
-async def pledge_ids_with_item_text(search: str, limit: int) -> list[int] | None:
-    """The pledge ids of the first ``limit`` items whose text contains ``search``: a pledge id
-    once per matching item; None where the index cannot answer (see ``TrigramIndex.matching``)."""
-    return await PLEDGE_ITEM_TEXT.matching(search, limit, select="pledge_id")
-
-
-async def member_ids_named(search: str, limit: int) -> list[int] | None:
-    """The ids of the first ``limit`` members whose name contains ``search``; None where the
-    index cannot answer (see ``TrigramIndex.matching``)."""
-    return await MEMBER_NAME.matching(search, limit, select="id")

@@ -16,12 +16,21 @@ from models.db import apply_migrations, init_db, tortoise_config
 from models.members import Member
 from models.pledges import ItemKind, PledgeItem, add_item, delete_item, pledge_for, update_item
 from models.text import containing
-from models.text_search import MEMBER_NAME, PLEDGE_ITEM_TEXT, member_ids_named, pledge_ids_with_item_text
+from models.text_search import MEMBER_NAME, PLEDGE_ITEM_TEXT
 from tests import factories
 from tests.conftest import TEST_DATABASE
 
 YEAR = 2026
 BEFORE_THE_INDEX = "models.0007_list_sort_indexes"  # a migration target: 0008 reverted
+
+
+async def pledge_ids_with_item_text(search: str, limit: int) -> list[int] | None:
+    return await PLEDGE_ITEM_TEXT.matching(search, limit, select="pledge_id")
+
+
+async def member_ids_named(search: str, limit: int) -> list[int] | None:
+    return await MEMBER_NAME.matching(search, limit, select="id")
+
 
 sqlite_only = pytest.mark.skipif(
     TEST_DATABASE != "sqlite", reason="SQLite's FTS5 index (PostgreSQL's serves the LIKE: see the test below)"
