@@ -33,7 +33,7 @@ async def all_pages(client, url: str, params: dict, pattern) -> list[str]:
         html = await (await client.get(url, params={**params, "page": str(page)})).text()
         found = pattern(html)
         names += found
-        if f'rel="next"' not in html:
+        if 'rel="next"' not in html:
             return names
         page += 1
 
@@ -93,21 +93,23 @@ async def test_pledge_export_matches_the_filtered_sorted_list(as_user, org):
 
 
 async def test_export_of_a_big_list_is_chunked(as_user, org, monkeypatch):
-    """Rows reach the workbook chunk by chunk, never the whole list at once."""
+    """Rows reach the writer process chunk by chunk, never the whole list at once."""
     for n in range(23):
         await factories.member(org.nanyuan_1, f"党员{n:02d}")
-    sizes: list[int] = []
-    original = admin.excel._append
+    sent: list[tuple] = []
+    original = admin.excel._send
 
-    def spy(sheet, rows):
-        sizes.append(len(rows))
-        original(sheet, rows)
+    async def spy(writer, message):
+        sent.append(message)
+        await original(writer, message)
 
-    monkeypatch.setattr(admin.excel, "_append", spy)
+    monkeypatch.setattr(admin.excel, "_send", spy)
     client = await as_user("street")
     rows = read_xlsx(await (await client.get("/members/export.xlsx")).read())
     assert len(rows) == 24
-    assert sizes == [1, 5, 5, 5, 5, 3]  # the header, then chunks of CHUNK_ROWS
+    assert sent[0][0] == "sheet" and sent[0][2][0] == "姓名"  # the header starts the sheet
+    assert [len(message[1]) for message in sent[1:]] == [5, 5, 5, 5, 3]  # chunks of CHUNK_ROWS
+    assert [row[0] for row in rows[1:]] == [row[0] for message in sent[1:] for row in message[1]]
 
 
 @pytest_asyncio.fixture

@@ -1,0 +1,123 @@
+"""The workbook writer process (``admin.xlsx_writer``) as ``admin.excel`` drives it: what it
+writes, how its failures come back, and that an abandoned export leaves no process behind."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+import admin.excel
+from admin.excel import Sheet, WorkbookError, write_xlsx
+
+
+@pytest.fixture
+def writers(monkeypatch) -> list[asyncio.subprocess.Process]:
+    """Every writer process started during the test."""
+    started: list[asyncio.subprocess.Process] = []
+    original = asyncio.create_subprocess_exec
+
+    async def spy(*args, **kwargs):
+        process = await original(*args, **kwargs)
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(admin.excel.asyncio, "create_subprocess_exec", spy)
+    return started
+
+
+async def test_sheets_hold_the_rows_as_given(tmp_path, writers):
+    async def lazy_rows():
+        for n in range(7):
+            yield [f"行{n}", n]
+
+    path = tmp_path / "out.xlsx"
+    await write_xlsx([
+        Sheet(["名称", "数", "小数", "是否", "日期", "时间", "空"],
+              [["=HYPERLINK(\"http://x\")", 3, 2.5, True, date(2026, 5, 4),
+                datetime(2026, 5, 4, 9, 30), None],
+               ["控制\x07字符", -1, 0.0, False, None, None, None]],
+              title="统计: 2026/05 [周]"),
+        Sheet(["行", "序号"], lazy_rows()),
+    ], path)
+
+    workbook = load_workbook(path)
+    first, second = workbook.worksheets
+    assert first.title == "统计  2026 05  周"  # characters Excel forbids in a title are spaces
+    rows = [list(row) for row in first.iter_rows(values_only=True)]
+    assert rows[1] == ["=HYPERLINK(\"http://x\")", 3, 2.5, True, datetime(2026, 5, 4),
+                       datetime(2026, 5, 4, 9, 30), None]
+    assert first["A2"].data_type == "s"  # text, not a formula Excel would run
+    assert rows[2][:4] == ["控制字符", -1, 0, False]  # control characters Excel refuses are dropped
+    assert [list(row) for row in second.iter_rows(values_only=True)] == [
+        ["行", "序号"], *([f"行{n}", n] for n in range(7))]
+    assert [process.returncode for process in writers] == [0]
+
+
+async def test_a_value_the_writer_refuses_is_an_error_with_its_reason(tmp_path, writers):
+    path = tmp_path / "out.xlsx"
+    with pytest.raises(WorkbookError, match="Cannot convert"):
+        await write_xlsx([Sheet(["a"], [[{"not": "a cell value"}]])], path)
+    assert not path.exists()
+    assert writers[0].returncode not in (None, 0)
+
+
+async def test_a_failing_row_source_stops_the_writer(tmp_path, writers, monkeypatch):
+    monkeypatch.setattr(admin.excel, "CHUNK_ROWS", 2)
+
+    async def rows():
+        yield ["one"]
+        yield ["two"]
+        raise LookupError("the database went away")
+
+    with pytest.raises(LookupError):
+        await write_xlsx([Sheet(["a"], rows())], tmp_path / "out.xlsx")
+    assert writers[0].returncode is not None  # killed, not left waiting for rows
+
+
+async def test_an_abandoned_export_leaves_no_writer_behind(tmp_path, writers, monkeypatch):
+    """The browser going away cancels the request: the writer is killed, not orphaned."""
+    monkeypatch.setattr(admin.excel, "CHUNK_ROWS", 1)
+    sent = asyncio.Event()
+
+    async def rows():
+        yield ["first"]
+        sent.set()
+        await asyncio.Event().wait()  # a query that never returns
+        yield ["never"]
+
+    export = asyncio.create_task(write_xlsx([Sheet(["a"], rows())], tmp_path / "out.xlsx"))
+    await asyncio.wait_for(sent.wait(), 10)
+    export.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await export
+    assert writers[0].returncode is not None
+
+
+async def test_other_requests_run_while_rows_are_built(tmp_path, monkeypatch):
+    """Building a chunk of rows never suspends by itself; the export hands over the event
+    loop every YIELD_EVERY rows so that other secretaries' pages are not held up."""
+    monkeypatch.setattr(admin.excel, "YIELD_EVERY", 10)
+    turns = 0
+    turns_seen: list[int] = []
+
+    async def other_requests():
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    async def rows():  # never awaits: like rows built from a fetched chunk
+        for n in range(100):
+            turns_seen.append(turns)
+            yield [n]
+
+    ticker = asyncio.create_task(other_requests())
+    try:
+        await write_xlsx([Sheet(["n"], rows())], tmp_path / "out.xlsx")
+    finally:
+        ticker.cancel()
+    within_first_chunk = turns_seen[:admin.excel.CHUNK_ROWS]
+    assert within_first_chunk[-1] > within_first_chunk[0] + 5
