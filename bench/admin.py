@@ -11,7 +11,8 @@ contribution cards this year (unevenly: a third of the members have none), with 
 inserts. Then starts the panel on a local port, logs in as the district administrator and
 times each page ``--requests`` times (sequentially, after one warm-up), printing p50/p95
 in ms and the process's CPU ms per request (client, server and database thread together);
-then the full Excel export of the pledge list (wall and CPU seconds) and the peak RSS
+then the full Excel export of the pledge list (wall and CPU seconds, the writer process's
+peak RSS, and the pledge list page's p50/p95 for another secretary while it runs) and the peak RSS
 growth of the process while serving (VmHWM, reset with /proc/self/clear_refs after the data
 is built and again after logging in: a login's Argon2id check takes 64 MiB by design and
 is printed apart).
@@ -234,6 +235,62 @@ async def time_page(session: aiohttp.ClientSession, url: str, requests: int) -> 
     return statistics.median(samples), p95, cpu_ms, status
 
 
+async def time_export(session: aiohttp.ClientSession, base: str) -> None:
+    """The full export of the pledge list (wall and CPU seconds, the writer process's peak
+    RSS), and the pledge list page as another secretary sees it meanwhile: requested one at
+    a time with 50 ms pauses, as during the same time with no export just before."""
+
+    async def page_times(stop: asyncio.Event) -> list[float]:
+        times = []
+        while not stop.is_set():
+            began = time.perf_counter()
+            async with session.get(f"{base}/pledges") as response:
+                await response.read()
+            times.append((time.perf_counter() - began) * 1000)
+            await asyncio.sleep(0.05)
+        return times
+
+    async def export() -> tuple[float, float, int, int]:
+        began, cpu_began = time.perf_counter(), time.process_time()
+        async with session.get(f"{base}/pledges/export.xlsx") as response:
+            size = len(await response.read())
+            return time.perf_counter() - began, time.process_time() - cpu_began, size, response.status
+
+    async def children_peak_kb(stop: asyncio.Event) -> int:
+        """The largest VmHWM seen of this process's children (the writer): polled, since the
+        kernel's figure for reaped children counts the parent's pages shared before exec."""
+        peak = 0
+        while not stop.is_set():
+            for task in Path("/proc/self/task").iterdir():
+                for pid in (task / "children").read_text().split():
+                    with contextlib.suppress(OSError, ValueError):
+                        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                            if line.startswith("VmHWM:"):
+                                peak = max(peak, int(line.split()[1]))
+            await asyncio.sleep(0.1)
+        return peak
+
+    stop = asyncio.Event()
+    pages = asyncio.create_task(page_times(stop))
+    writer_peak = asyncio.create_task(children_peak_kb(stop))
+    export_s, export_cpu_s, size, status = await export()
+    stop.set()
+    during = await pages
+    writer_mb = await writer_peak / 1024
+    stop = asyncio.Event()
+    pages = asyncio.create_task(page_times(stop))
+    await asyncio.sleep(export_s)
+    stop.set()
+    idle = await pages
+    print(f"pledge list export: {export_s:.2f} s ({export_cpu_s:.2f} s CPU in this process), "
+          f"{size / 1e6:.1f} MB, status {status}; writer process peak RSS {writer_mb:.1f} MB", flush=True)
+    for label, times in (("without an export", idle), ("during the export", during)):
+        times.sort()
+        p95 = times[min(len(times) - 1, max(0, round(0.95 * len(times)) - 1))]
+        print(f"  pledge list page {label}: p50 {statistics.median(times):.1f} ms, "
+              f"p95 {p95:.1f} ms ({len(times)} requests)", flush=True)
+
+
 async def run(args: argparse.Namespace) -> None:
     async with contextlib.AsyncExitStack() as stack:
         if args.postgres:
@@ -312,13 +369,7 @@ async def run(args: argparse.Namespace) -> None:
                     print(f"{label:34} {p50:8.1f} {p95:8.1f} {cpu_ms:8.1f}  {status}", flush=True)
 
             if not args.skip_export:
-                began, cpu_began = time.perf_counter(), time.process_time()
-                async with session.get(f"{base}/pledges/export.xlsx") as response:
-                    size = len(await response.read())
-                    status = response.status
-                export_s, export_cpu_s = time.perf_counter() - began, time.process_time() - cpu_began
-                print(f"pledge list export: {export_s:.2f} s ({export_cpu_s:.2f} s CPU), {size / 1e6:.1f} MB, "
-                      f"status {status}", flush=True)
+                await time_export(session, base)
         peak_kb = rss_kb("VmHWM") if reset_ok else rss_kb()
         print(f"RSS before serving (after logging in) {before_kb / 1024:.1f} MB, peak while serving {peak_kb / 1024:.1f} MB: "
               f"growth {(peak_kb - before_kb) / 1024:.1f} MB"
