@@ -12,7 +12,7 @@ inserts. Then starts the panel on a local port, logs in as the district administ
 times each page ``--requests`` times (sequentially, after one warm-up), printing p50/p95
 in ms and the process's CPU ms per request (client, server and database thread together);
 then the full Excel export of the pledge list (wall and CPU seconds, the writer process's
-peak RSS, and the pledge list page's p50/p95 for another secretary while it runs) and the peak RSS
+peak RSS, and the pledge list page's p50/p95 while it runs, as against no export) and the peak RSS
 growth of the process while serving (VmHWM, reset with /proc/self/clear_refs after the data
 is built and again after logging in: a login's Argon2id check takes 64 MiB by design and
 is printed apart).
@@ -237,8 +237,8 @@ async def time_page(session: aiohttp.ClientSession, url: str, requests: int) -> 
 
 async def time_export(session: aiohttp.ClientSession, base: str) -> None:
     """The full export of the pledge list (wall and CPU seconds, the writer process's peak
-    RSS), and the pledge list page as another secretary sees it meanwhile: requested one at
-    a time with 50 ms pauses, as during the same time with no export just before."""
+    RSS), and the pledge list page as others see it meanwhile: requested one at a time with
+    50 ms pauses, during the export and then for as long again with no export."""
 
     async def page_times(stop: asyncio.Event) -> list[float]:
         times = []
