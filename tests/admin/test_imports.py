@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+import time
 
 from aiohttp import FormData
 from openpyxl import Workbook
 
+import models.importer
 from models.audit import AuditEntry
 from models.importer import MAX_BYTES, template_rows
 from models.invites import Invite
@@ -177,3 +180,39 @@ async def test_invites_for_all_imported_members(as_user, org):
     assert all(
         f"https://t.me/xianfeng_test_bot?start={invite.code}" in listing for invite in invites
     )
+
+
+async def test_the_file_is_read_off_the_event_loop(as_user, org, monkeypatch):
+    """Reading a big workbook takes seconds of openpyxl: the bot and the panel, which share
+    the event loop, go on meanwhile."""
+    turns = 0
+
+    async def other_work():
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    turns_while_reading: list[int] = []
+    original = models.importer.read_table
+
+    def read_table(filename, data):
+        before = turns
+        rows = original(filename, data)
+        for _ in range(100):  # wait (at most 1 s) for the event loop to show it is free
+            if turns > before:
+                break
+            time.sleep(0.01)
+        turns_while_reading.append(turns - before)
+        return rows
+
+    monkeypatch.setattr(models.importer, "read_table", read_table)
+    client = await as_user("street")
+    ticker = asyncio.create_task(other_work())
+    try:
+        response = await upload(client, "党员.xlsx", xlsx(
+            [HEADER, ["张三", None, "东风街道/南园社区/第一支部", "退休", "教师"]]))
+    finally:
+        ticker.cancel()
+    assert response.status == 200
+    assert turns_while_reading and turns_while_reading[0] > 0
