@@ -16,7 +16,9 @@ Why a process: openpyxl is pure Python, about 10 s for 100k rows of 19 columns. 
 thread of the panel it held the GIL against the event loop, and every other secretary's
 page took 20 times as long (8 → 180 ms) until the export was done. In its own process it
 uses the second core, overlapping the database reads; the event loop only reads and
-pickles rows, and hands over between rows of a chunk (:data:`YIELD_EVERY`).
+pickles rows, and hands over between rows of a chunk (:data:`YIELD_EVERY`). At most
+:data:`WRITERS` writers run at once (one core is left to the panel and the bot); further
+exports wait for a writer to finish.
 
 Several sheets (e.g. a report with one sheet per unit) go through :func:`xlsx_sheets_response`
 with :class:`Sheet` objects; :func:`write_xlsx` writes the same to a file for jobs that
@@ -33,12 +35,16 @@ import tempfile
 from collections.abc import AsyncIterable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from aiohttp import web
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_ROWS = 2000  # rows per message to the writer process
 YIELD_EVERY = 100  # rows taken from a lazy source between turns given to other requests
+# Writer processes at once; more exports wait their turn. Each keeps a core busy for as long
+# as it writes: one core is left to the panel and the bot.
+WRITERS = max(1, (os.cpu_count() or 1) - 1)
 _SEND_CHUNK = 64 * 1024
 
 Row = Sequence[object]
@@ -90,10 +96,26 @@ async def _send(writer: asyncio.subprocess.Process, message: tuple) -> None:
     await writer.stdin.drain()  # the pipe's buffer is the backlog: a slow writer slows the reads
 
 
+_writer_slots: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+
+
+def _slots() -> asyncio.Semaphore:
+    """The running event loop's :data:`WRITERS` slots (a semaphore belongs to one loop)."""
+    loop = asyncio.get_running_loop()
+    if (slots := _writer_slots.get(loop)) is None:
+        slots = _writer_slots[loop] = asyncio.Semaphore(WRITERS)
+    return slots
+
+
 async def write_xlsx(sheets: Sequence[Sheet], path: str | os.PathLike) -> None:
     """Write ``sheets`` to an .xlsx file at ``path``, consuming rows chunk by chunk."""
+    async with _slots():
+        await _write(sheets, os.path.abspath(path))
+
+
+async def _write(sheets: Sequence[Sheet], path: str) -> None:
     writer = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "admin.xlsx_writer", os.path.abspath(path),
+        sys.executable, "-m", "admin.xlsx_writer", path,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE, env=_WRITER_ENV,
     )

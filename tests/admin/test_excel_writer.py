@@ -121,3 +121,25 @@ async def test_other_requests_run_while_rows_are_built(tmp_path, monkeypatch):
         ticker.cancel()
     within_first_chunk = turns_seen[:admin.excel.CHUNK_ROWS]
     assert within_first_chunk[-1] > within_first_chunk[0] + 5
+
+
+async def test_exports_beyond_the_writer_slots_wait_their_turn(tmp_path, writers, monkeypatch):
+    monkeypatch.setattr(admin.excel, "WRITERS", 1)
+    release = asyncio.Event()
+
+    async def slow_rows():
+        yield ["first"]
+        await release.wait()
+
+    first = asyncio.create_task(write_xlsx([Sheet(["a"], slow_rows())], tmp_path / "1.xlsx"))
+    second = asyncio.create_task(write_xlsx([Sheet(["a"], [["second"]])], tmp_path / "2.xlsx"))
+    for _ in range(200):
+        if writers:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    assert len(writers) == 1  # the second export waits for the first writer to finish
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 20)
+    assert len(writers) == 2
+    assert load_workbook(tmp_path / "2.xlsx").active["A2"].value == "second"
