@@ -51,9 +51,11 @@ Row = Sequence[object]
 Rows = AsyncIterable[Row] | Iterable[Row]
 
 
-# The writer imports this very ``admin`` package, whether installed or run from a checkout.
-_WRITER_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
-    filter(None, [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")]))}
+def _writer_env() -> dict[str, str]:
+    """The environment, with this very ``admin`` package first on the writer's import path
+    (whether it is installed or run from a checkout)."""
+    here = str(Path(__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
 
 
 class WorkbookError(RuntimeError):
@@ -117,7 +119,7 @@ async def _write(sheets: Sequence[Sheet], path: str) -> None:
     writer = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "admin.xlsx_writer", path,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, env=_WRITER_ENV,
+        stderr=asyncio.subprocess.PIPE, env=_writer_env(),
     )
     assert writer.stdin is not None and writer.stderr is not None
     try:
