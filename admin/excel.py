@@ -128,6 +128,7 @@ async def _write(sheets: Sequence[Sheet], path: str) -> None:
                 await _send(writer, ("sheet", spec.title, list(spec.header)))
                 async for chunk in _chunks(spec.rows, CHUNK_ROWS):
                     await _send(writer, ("rows", chunk))
+            await _send(writer, ("save",))
             writer.stdin.close()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the writer died: its traceback says why

@@ -1,9 +1,12 @@
 """The process that writes an export's workbook: ``python -m admin.xlsx_writer PATH``.
 
-It reads pickled messages from stdin until end of file, then saves the workbook to PATH:
+It reads pickled messages from stdin:
 
 - ``("sheet", title, header)`` starts a worksheet (title None: Excel's default name);
-- ``("rows", rows)`` appends rows (sequences of plain values) to the current worksheet.
+- ``("rows", rows)`` appends rows (sequences of plain values) to the current worksheet;
+- ``("save",)`` saves the workbook to PATH and ends.
+
+Input that ends before ``save`` (the panel died or gave up) leaves no file.
 
 openpyxl's ``write_only`` mode writes each worksheet's XML to a temporary file as rows
 arrive, so memory stays flat whatever the row count. Any failure is a traceback on stderr
@@ -55,16 +58,18 @@ def write(messages: BinaryIO, path: str) -> None:
         try:
             message = pickle.load(messages)
         except EOFError:
-            break
+            raise SystemExit("the input ended before the workbook was complete") from None
         match message:
             case ("sheet", title, header):
                 sheet = workbook.create_sheet(sheet_title(title) if title else None)
                 append_rows(sheet, [header])
             case ("rows", rows) if sheet is not None:
                 append_rows(sheet, rows)
+            case ("save",):
+                workbook.save(path)
+                return
             case _:
                 raise ValueError(f"unexpected message: {message!r:.100}")
-    workbook.save(path)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ writes, how its failures come back, and that an abandoned export leaves no proce
 from __future__ import annotations
 
 import asyncio
+import pickle
+import subprocess
+import sys
 from datetime import date, datetime
 
 import pytest
@@ -143,3 +146,18 @@ async def test_exports_beyond_the_writer_slots_wait_their_turn(tmp_path, writers
     await asyncio.wait_for(asyncio.gather(first, second), 20)
     assert len(writers) == 2
     assert load_workbook(tmp_path / "2.xlsx").active["A2"].value == "second"
+
+
+def test_input_that_ends_early_leaves_no_workbook(tmp_path):
+    """The panel dying mid-export closes the writer's input: no half workbook is saved."""
+    path = tmp_path / "out.xlsx"
+    messages = pickle.dumps(("sheet", None, ["a"])) + pickle.dumps(("rows", [["x"]]))
+    finished = subprocess.run([sys.executable, "-m", "admin.xlsx_writer", str(path)],
+                              input=messages, capture_output=True, timeout=60, check=False)
+    assert finished.returncode != 0
+    assert b"ended before the workbook was complete" in finished.stderr
+    assert not path.exists()
+    finished = subprocess.run([sys.executable, "-m", "admin.xlsx_writer", str(path)],
+                              input=messages + pickle.dumps(("save",)), capture_output=True,
+                              timeout=60, check=True)
+    assert load_workbook(path).active["A2"].value == "x"
