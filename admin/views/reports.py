@@ -124,7 +124,7 @@ async def report_detail(request: web.Request) -> web.StreamResponse:
 
 async def report_download(request: web.Request) -> web.StreamResponse:
     report = await current_scope(request).report(path_id(request, "report_id"))
-    return await report_xlsx_response(report, gettext_of(request))
+    return await report_xlsx_response(request, report, gettext_of(request))
 
 
 async def yearly_report(request: web.Request) -> web.StreamResponse:
