@@ -161,3 +161,20 @@ def test_input_that_ends_early_leaves_no_workbook(tmp_path):
                               input=messages + pickle.dumps(("save",)), capture_output=True,
                               timeout=60, check=True)
     assert load_workbook(path).active["A2"].value == "x"
+
+
+async def test_a_writer_that_says_much_on_stderr_does_not_stall(tmp_path, monkeypatch):
+    """Its stderr is read as it comes: a full pipe would block the writer before it reads its
+    input, and the export would wait on it for ever."""
+    chatty = ("import sys; sys.stderr.write('warning ' * 100_000); sys.stderr.flush(); "
+              "sys.stdin.buffer.read(); open(sys.argv[-1], 'wb').close()")
+    original = asyncio.create_subprocess_exec
+
+    async def chatty_writer(executable, *args, **kwargs):
+        return await original(executable, "-c", chatty, args[-1], **kwargs)
+
+    monkeypatch.setattr(admin.excel.asyncio, "create_subprocess_exec", chatty_writer)
+    path = tmp_path / "out.xlsx"
+    rows = [[f"{n:0100d}"] for n in range(5000)]  # more than a pipe's buffer the other way too
+    await asyncio.wait_for(write_xlsx([Sheet(["a"], rows)], path), 60)
+    assert path.exists()
