@@ -67,9 +67,11 @@ class PointCard(Model):
     class Meta:
         table = "point_card"
         ordering = ["id"]
-        # A member's total of a year (standing, award list) and the cards of a month, both
-        # summed or counted from the index alone (cards are +1, revocations -1).
-        indexes = (("member_id", "year", "amount"), ("created_at", "amount"))
+        # A member's total of a year (standing, award list), the cards of a month (everyone's)
+        # and some members' cards by month (a community's dashboard), each summed or counted
+        # from an index alone (cards are +1, revocations -1).
+        indexes = (("member_id", "year", "amount"), ("created_at", "amount"),
+                   ("member_id", "created_at", "amount"))
 
     @property
     def is_revocation(self) -> bool:
@@ -187,7 +189,9 @@ async def cards_per_month(year: int, members: QuerySet[Member] | None = None) ->
     month_of = Case(*(When(created_at__lt=bounds[month], then=RawSQL(str(month)))
                       for month in range(1, 13)))
     rows = await (
-        cards.filter(member_id__in=Subquery(members.values("id")),
+        # Ordered by branch (the member index's first column), not by the default id: an
+        # order by id makes SQLite scan every member to find the community's.
+        cards.filter(member_id__in=Subquery(members.order_by("branch_id").values("id")),
                      created_at__gte=bounds[0], created_at__lt=bounds[12])
         .annotate(month=month_of, n=Count("id")).group_by("month").values("month", "n")
     )  # values(), not values_list(): that selects the CASE twice, which PostgreSQL won't group
