@@ -9,6 +9,7 @@ entry to the users whose scope covers that unit.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
@@ -99,7 +100,7 @@ def snapshot(obj: Model) -> dict:
     }
 
 
-async def record(
+def entry(
     actor: Actor,
     action: str,
     obj: Model,
@@ -109,9 +110,10 @@ async def record(
     after: dict | None = None,
     proxy: bool = False,
 ) -> AuditEntry:
+    """An entry not yet saved: ``record`` saves one, ``record_many`` a batch."""
     if before is None and after is None:
         after = snapshot(obj)
-    return await AuditEntry.create(
+    return AuditEntry(
         actor_admin=actor.admin,
         actor_member=actor.member,
         actor_label=actor.display,
@@ -123,3 +125,15 @@ async def record(
         after=plain(after),
         proxy=proxy,
     )
+
+
+async def record(actor: Actor, action: str, obj: Model, **details) -> AuditEntry:
+    """Record a change (``details``: ``org_id``, ``before``, ``after``, ``proxy``, as ``entry``)."""
+    recorded = entry(actor, action, obj, **details)
+    await recorded.save()
+    return recorded
+
+
+async def record_many(entries: Iterable[AuditEntry]) -> None:
+    """Save a batch of entries in a few statements (an import's thousands of new members)."""
+    await AuditEntry.bulk_create(list(entries), batch_size=500)

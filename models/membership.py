@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from locales import LOCALES, N_, gettext
 from models import audit
@@ -18,7 +19,7 @@ from models.members import (
     Member,
     MemberType,
 )
-from models.org import OrgKind, OrgUnit, get_or_create_work_unit, resolve_org_path
+from models.org import OrgKind, OrgUnit, WorkUnit, get_or_create_work_unit, resolve_org_path
 
 FIELDS = (
     "name", "phone", "branch", "residence_community", "building_unit", "work_unit",
@@ -77,6 +78,26 @@ def _text(values: Mapping, key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+UnitFinder = Callable[[str | int, frozenset[OrgKind]], Awaitable[OrgUnit | None]]
+WorkUnitFinder = Callable[[str | None], Awaitable[WorkUnit | None]]
+_BRANCH = frozenset({OrgKind.BRANCH})
+_COMMUNITY = frozenset({OrgKind.COMMUNITY})
+T = TypeVar("T")
+
+
+def memoized(lookup: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """``lookup`` that asks the database once per distinct (hashable) arguments: a file of
+    thousands of members names the same few branches and work units again and again."""
+    found: dict[tuple[Hashable, ...], T] = {}
+
+    async def cached(*args: Hashable) -> T:
+        if args not in found:
+            found[args] = await lookup(*args)
+        return found[args]
+
+    return cached
+
+
 # The largest IntField value (PostgreSQL ``integer``): no unit has a larger id.
 _MAX_ID = 2**31 - 1
 
@@ -90,7 +111,9 @@ def _unit_id(value: str | int) -> int:
     return unit_id if 0 < unit_id <= _MAX_ID else 0
 
 
-async def _resolve_unit(value: str | int, kinds: set[OrgKind]) -> OrgUnit | None:
+async def find_unit(value: str | int, kinds: frozenset[OrgKind]) -> OrgUnit | None:
+    """The unit of one of ``kinds`` that a form or spreadsheet value names: its id, its path
+    of names (``东风街道/南园社区/第一支部``) or its name alone when that is unique."""
     if isinstance(value, int) or str(value).isdigit():
         unit_id = _unit_id(value)
         unit = await OrgUnit.get_or_none(id=unit_id) if unit_id else None
@@ -102,7 +125,8 @@ async def _resolve_unit(value: str | int, kinds: set[OrgKind]) -> OrgUnit | None
     return unit if unit is not None and unit.kind in kinds else None
 
 
-async def clean_member(values: Mapping[str, object], scope=None) -> CleanMember:
+async def clean_member(values: Mapping[str, object], scope=None, *,
+                       find_unit: UnitFinder = find_unit) -> CleanMember:
     """Validate raw form or spreadsheet values; raise ``FieldErrors`` listing every problem."""
     errors: dict[str, ValidationError] = {}
 
@@ -123,7 +147,7 @@ async def clean_member(values: Mapping[str, object], scope=None) -> CleanMember:
     if branch_value in (None, ""):
         errors["branch"] = ValidationError(N_("The branch is required."), field="branch")
     else:
-        branch = await _resolve_unit(branch_value, {OrgKind.BRANCH})
+        branch = await find_unit(branch_value, _BRANCH)
         if branch is None:
             errors["branch"] = ValidationError(
                 N_("No branch found for “{value}”."), field="branch", value=str(branch_value)
@@ -136,7 +160,7 @@ async def clean_member(values: Mapping[str, object], scope=None) -> CleanMember:
     community = None
     community_value = values.get("residence_community")
     if community_value not in (None, ""):
-        community = await _resolve_unit(community_value, {OrgKind.COMMUNITY})
+        community = await find_unit(community_value, _COMMUNITY)
         if community is None:
             errors["residence_community"] = ValidationError(
                 N_("No community found for “{value}”."), field="residence_community",
@@ -209,13 +233,14 @@ def snapshot(member: Member) -> dict:
     }
 
 
-async def _apply(member: Member, clean: CleanMember) -> None:
+async def _apply(member: Member, clean: CleanMember,
+                 work_unit: WorkUnitFinder = get_or_create_work_unit) -> None:
     member.name = clean.name
     member.phone = clean.phone
     member.branch = clean.branch
     member.residence_community = clean.residence_community
     member.building_unit = clean.building_unit
-    member.work_unit = await get_or_create_work_unit(clean.work_unit)
+    member.work_unit = await work_unit(clean.work_unit)
     member.member_type = clean.member_type
     member.management_category = clean.management_category
     member.occupation = clean.occupation
@@ -224,10 +249,29 @@ async def _apply(member: Member, clean: CleanMember) -> None:
 
 
 async def create_member(clean: CleanMember, actor: audit.Actor) -> Member:
+    member = await _insert(clean)
+    await audit.record(actor, "member.create", member, org_id=member.branch_id,
+                       after=snapshot(member))
+    return member
+
+
+async def create_members(cleaned: Sequence[CleanMember], actor: audit.Actor) -> list[Member]:
+    """Many new members at once (an import), in the caller's transaction: each work unit is
+    looked up once, and the audit entries are written together at the end."""
+    work_unit = memoized(get_or_create_work_unit)
+    members = [await _insert(clean, work_unit) for clean in cleaned]
+    await audit.record_many(
+        audit.entry(actor, "member.create", member, org_id=member.branch_id, after=snapshot(member))
+        for member in members
+    )
+    return members
+
+
+async def _insert(clean: CleanMember,
+                  work_unit: WorkUnitFinder = get_or_create_work_unit) -> Member:
     member = Member()
-    await _apply(member, clean)
+    await _apply(member, clean, work_unit)
     await member.save()
-    await audit.record(actor, "member.create", member, org_id=member.branch_id, after=snapshot(member))
     return member
 
 

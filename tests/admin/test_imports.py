@@ -11,10 +11,12 @@ from aiohttp import FormData
 from openpyxl import Workbook
 
 import models.importer
+import models.membership
 from models.audit import AuditEntry
 from models.importer import MAX_BYTES, template_rows
 from models.invites import Invite
 from models.members import Member
+from tests import factories
 from tests.admin.conftest import csrf_token, read_xlsx, zh
 
 
@@ -96,6 +98,70 @@ async def test_one_bad_line_imports_nothing_and_lists_the_line(as_user, org):
     rows = re.findall(r'<td class="line">(\d+)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>', html)
     assert rows == [("3", "党员类型", zh("Unknown member type “{value}”.", value="外星人"))]
     assert await Member.all().count() == 0
+
+
+async def test_problems_are_listed_in_line_order(as_user, org):
+    """Phones already taken are found in one query after every line is checked; the
+    problems still come out in the order of the file."""
+    await factories.member(org.nanyuan_1, "老党员", phone="13800000009")
+    response = await upload(
+        await as_user("street"),
+        "党员.csv",
+        (
+            "姓名,电话,支部,党员类型\n"
+            "张三,13800000009,东风街道/南园社区/第一支部,退休\n"
+            "李四,13800000002,东风街道/南园社区/第一支部,外星人\n"
+            "王五,13800000003,东风街道/南园社区/第一支部,在职\n"
+            "赵六,13800000003,东风街道/南园社区/第二支部,在职\n"
+        ).encode(),
+    )
+    assert response.status == 422
+    rows = re.findall(r'<td class="line">(\d+)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>',
+                      await response.text())
+    assert rows == [
+        ("2", "联系电话", zh("A member with this phone number already exists.")),
+        ("3", "党员类型", zh("Unknown member type “{value}”.", value="外星人")),
+        ("5", "联系电话", zh("The same phone number is on line {line}.", line=4)),
+    ]
+    assert await Member.all().count() == 1
+
+
+async def test_a_unit_named_on_many_lines_is_looked_up_once(as_user, org, admin, monkeypatch):
+    """A file of thousands of members names a few branches and work units again and again:
+    each is asked of the database once, and every member still gets the right ones, with an
+    audit entry of their own."""
+    looked_up: list[object] = []
+    find_unit = models.importer.find_unit
+    get_or_create_work_unit = models.membership.get_or_create_work_unit
+
+    async def counted_find_unit(value, kinds):
+        looked_up.append(value)
+        return await find_unit(value, kinds)
+
+    async def counted_work_unit(name):
+        looked_up.append(name)
+        return await get_or_create_work_unit(name)
+
+    monkeypatch.setattr(models.importer, "find_unit", counted_find_unit)
+    monkeypatch.setattr(models.membership, "get_or_create_work_unit", counted_work_unit)
+    lines = [(f"成员{i}", "东风街道/南园社区/第一支部" if i % 2 else "东风街道/新风社区/第一支部",
+              "区人民医院" if i % 3 else "东风街道办事处") for i in range(12)]
+    csv_text = "姓名,支部,党员类型,工作单位\n" + "".join(f"{n},{b},在职,{w}\n" for n, b, w in lines)
+    response = await upload(await as_user("street"), "党员.csv", csv_text.encode())
+    assert response.status == 200
+    assert sorted(looked_up) == sorted(
+        ["东风街道/南园社区/第一支部", "东风街道/新风社区/第一支部", "区人民医院", "东风街道办事处"])
+    members = await Member.all().order_by("id").prefetch_related("work_unit")
+    branch_ids = {"东风街道/南园社区/第一支部": org.nanyuan_1.id, "东风街道/新风社区/第一支部": org.xinfeng_1.id}
+    assert [(m.name, m.branch_id, m.work_unit.name) for m in members] == [
+        (name, branch_ids[branch], work_unit) for name, branch, work_unit in lines
+    ]
+    entries = await AuditEntry.filter(action="member.create").order_by("id")
+    street_admin = await admin("street")
+    assert [
+        (e.object_id, e.org_id, e.actor_admin_id, e.after["name"], e.after["work_unit_id"])
+        for e in entries
+    ] == [(str(m.id), m.branch_id, street_admin.id, m.name, m.work_unit_id) for m in members]
 
 
 async def test_branch_outside_the_scope_fails_the_import(as_user, org):
