@@ -1,4 +1,5 @@
-"""Excel downloads: workbooks written by a child process from rows fed chunk by chunk, then streamed.
+"""Excel downloads: workbooks written by a child process from rows fed chunk by chunk, then
+streamed.
 
 The one API every export uses::
 
@@ -14,8 +15,8 @@ the rows chunk by chunk (see ``admin.listing``).
 
 Why a process: openpyxl is pure Python, about 10 s for 100k rows of 19 columns. In a
 thread of the panel it held the GIL against the event loop, and every other secretary's
-page took about 20 times as long (p50 9 → 210 ms, 100k rows) until the export was done. In its own process it
-uses the second core, overlapping the database reads; the event loop only reads and
+page took about 20 times as long (p50 9 → 210 ms, 100k rows) until the export was done.
+In its own process it uses the second core, overlapping the database reads; the event loop only reads and
 pickles rows, and hands over between rows of a chunk (:data:`YIELD_EVERY`). At most
 :data:`WRITERS` writers run at once (one core is left to the panel and the bot); further
 exports wait for a writer to finish.
@@ -55,7 +56,8 @@ def _writer_env() -> dict[str, str]:
     """The environment, with this very ``admin`` package first on the writer's import path
     (whether it is installed or run from a checkout)."""
     here = str(Path(__file__).resolve().parent.parent)
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
 
 
 class WorkbookError(RuntimeError):

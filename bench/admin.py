@@ -165,7 +165,8 @@ async def build(args: argparse.Namespace) -> dict:
     activity = [0.0 if rng.random() < 1 / 3 else rng.expovariate(1.0) for _ in members]
     holders = rng.choices([member_id for member_id, _ in members], weights=activity, k=args.cards)
     cards = [
-        PointCard(member_id=member_id, amount=1, source=CardSource.MANUAL, reason="bench", year=year)
+        PointCard(member_id=member_id, amount=1, source=CardSource.MANUAL, reason="bench",
+                  year=year)
         for member_id in holders
     ]
     await PointCard.bulk_create(cards, batch_size=5000)
@@ -212,6 +213,12 @@ async def login(session: aiohttp.ClientSession, base: str, username: str) -> Non
     assert response.status == 303, await response.text()
 
 
+def p50_p95(samples: list[float]) -> tuple[float, float]:
+    """The median and the 95th percentile (nearest rank) of ``samples``."""
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
 async def time_page(session: aiohttp.ClientSession, url: str, requests: int) -> tuple[float, float, float, int]:
     """p50 and p95 wall milliseconds, and the process's mean CPU milliseconds per request
     (client and server share the process; the database threads count too)."""
@@ -230,9 +237,7 @@ async def time_page(session: aiohttp.ClientSession, url: str, requests: int) -> 
         elapsed, status = await once()
         samples.append(elapsed)
     cpu_ms = (time.process_time() - cpu_began) * 1000 / requests
-    samples.sort()
-    p95 = samples[min(len(samples) - 1, max(0, round(0.95 * len(samples)) - 1))]
-    return statistics.median(samples), p95, cpu_ms, status
+    return *p50_p95(samples), cpu_ms, status
 
 
 async def time_export(session: aiohttp.ClientSession, base: str) -> None:
@@ -254,7 +259,8 @@ async def time_export(session: aiohttp.ClientSession, base: str) -> None:
         began, cpu_began = time.perf_counter(), time.process_time()
         async with session.get(f"{base}/pledges/export.xlsx") as response:
             size = len(await response.read())
-            return time.perf_counter() - began, time.process_time() - cpu_began, size, response.status
+            cpu_s = time.process_time() - cpu_began
+            return time.perf_counter() - began, cpu_s, size, response.status
 
     async def children_peak_kb(stop: asyncio.Event) -> int:
         """The largest VmHWM seen of this process's children (the writer): polled, since the
@@ -283,11 +289,11 @@ async def time_export(session: aiohttp.ClientSession, base: str) -> None:
     stop.set()
     idle = await pages
     print(f"pledge list export: {export_s:.2f} s ({export_cpu_s:.2f} s CPU in this process), "
-          f"{size / 1e6:.1f} MB, status {status}; writer process peak RSS {writer_mb:.1f} MB", flush=True)
+          f"{size / 1e6:.1f} MB, status {status}; writer process peak RSS {writer_mb:.1f} MB",
+          flush=True)
     for label, times in (("without an export", idle), ("during the export", during)):
-        times.sort()
-        p95 = times[min(len(times) - 1, max(0, round(0.95 * len(times)) - 1))]
-        print(f"  pledge list page {label}: p50 {statistics.median(times):.1f} ms, "
+        p50, p95 = p50_p95(times)
+        print(f"  pledge list page {label}: p50 {p50:.1f} ms, "
               f"p95 {p95:.1f} ms ({len(times)} requests)", flush=True)
 
 

@@ -492,7 +492,8 @@ def owned_by(pledges: QuerySet[Pledge], *, branch: bool) -> QuerySet[Pledge]:
 def review_queue(pledges: QuerySet[Pledge], role: Role) -> QuerySet[Pledge]:
     """Of ``pledges``, those awaiting ``role``'s review: branch pledges for the sub-district
     committee, members' pledges for the secretaries."""
-    return owned_by(pledges.filter(status=PledgeStatus.SUBMITTED), branch=reviews_branch_pledges(role))
+    submitted = pledges.filter(status=PledgeStatus.SUBMITTED)
+    return owned_by(submitted, branch=reviews_branch_pledges(role))
 
 
 def without_pledge(members: QuerySet[Member], year: int) -> QuerySet[Member]:
