@@ -17,6 +17,12 @@ growth of the process while serving (VmHWM, reset with /proc/self/clear_refs aft
 is built and again after logging in: a login's Argon2id check takes 64 MiB by design and
 is printed apart).
 
+Two floors are timed in the same run, to read the figures against: a panel page with no list
+(the session, CSRF and layout every page pays), and the bare SQL that ranks members by this
+year's cards (what the award list's default sort costs the database alone). After the export,
+``bench.openpyxl_floor`` writes the exported rows again with openpyxl alone, in a child process:
+the part of the export's time that belongs to the library.
+
 ``--db FILE`` keeps the database in FILE; when FILE already holds one built by an earlier
 run, it is reused as it is (the size options are then ignored), so repeated runs skip the build.
 ``--only`` times just the pages whose label contains one of the given texts.
@@ -37,6 +43,7 @@ import ctypes
 import random
 import re
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -62,6 +69,7 @@ from xianfeng.runtime import freeze_startup_heap
 from xianfeng.settings import Settings
 
 PASSWORD = "bench password 123"
+FLOOR_PAGE = "/import"  # a form and the panel's layout: session, CSRF, menu, no list
 OCCUPATIONS = ["教师", "医生", "工程师", "公务员", "会计", "律师", "工人", "退休", "个体", "护士", ""]
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -255,12 +263,12 @@ async def time_export(session: aiohttp.ClientSession, base: str) -> None:
             await asyncio.sleep(0.05)
         return times
 
-    async def export() -> tuple[float, float, int, int]:
+    async def export() -> tuple[float, float, bytes, int]:
         began, cpu_began = time.perf_counter(), time.process_time()
         async with session.get(f"{base}/pledges/export.xlsx") as response:
-            size = len(await response.read())
+            body = await response.read()
             cpu_s = time.process_time() - cpu_began
-            return time.perf_counter() - began, cpu_s, size, response.status
+            return time.perf_counter() - began, cpu_s, body, response.status
 
     async def children_peak_kb(stop: asyncio.Event) -> int:
         """The largest VmHWM seen of this process's children (the writer): polled, since the
@@ -279,7 +287,7 @@ async def time_export(session: aiohttp.ClientSession, base: str) -> None:
     stop = asyncio.Event()
     pages = asyncio.create_task(page_times(stop))
     writer_peak = asyncio.create_task(children_peak_kb(stop))
-    export_s, export_cpu_s, size, status = await export()
+    export_s, export_cpu_s, workbook, status = await export()
     stop.set()
     during = await pages
     writer_mb = await writer_peak / 1024
@@ -289,12 +297,42 @@ async def time_export(session: aiohttp.ClientSession, base: str) -> None:
     stop.set()
     idle = await pages
     print(f"pledge list export: {export_s:.2f} s ({export_cpu_s:.2f} s CPU in this process), "
-          f"{size / 1e6:.1f} MB, status {status}; writer process peak RSS {writer_mb:.1f} MB",
+          f"{len(workbook) / 1e6:.1f} MB, status {status}; "
+          f"writer process peak RSS {writer_mb:.1f} MB",
           flush=True)
     for label, times in (("without an export", idle), ("during the export", during)):
         p50, p95 = p50_p95(times)
         print(f"  pledge list page {label}: p50 {p50:.1f} ms, "
               f"p95 {p95:.1f} ms ({len(times)} requests)", flush=True)
+    return workbook
+
+
+async def openpyxl_floor(workbook: bytes) -> None:
+    """Print how long openpyxl alone takes to write the exported rows (bench.openpyxl_floor),
+    in a child process: the part of the export no code of ours can remove."""
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as file:
+        file.write(workbook)
+        file.flush()
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.openpyxl_floor", file.name, stdout=asyncio.subprocess.PIPE)
+        output, _ = await child.communicate()
+    print(f"  {output.decode().strip() or f'bench.openpyxl_floor failed ({child.returncode})'}",
+          flush=True)
+
+
+async def time_ranking_query(year: int, requests: int) -> tuple[float, float]:
+    """p50/p95 ms of the bare SQL that ranks members by this year's cards (one GROUP BY over
+    the ledger, no ORM, no page): what the award list's default sort costs the database."""
+    connection = Tortoise.get_connection("default")
+    sql = ("SELECT member_id, SUM(amount) AS total FROM point_card "
+           f"WHERE year = {int(year)} GROUP BY member_id ORDER BY total DESC LIMIT 50")
+    await connection.execute_query(sql)
+    samples = []
+    for _ in range(requests):
+        began = time.perf_counter()
+        await connection.execute_query(sql)
+        samples.append((time.perf_counter() - began) * 1000)
+    return p50_p95(samples)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -374,8 +412,19 @@ async def run(args: argparse.Namespace) -> None:
                     p50, p95, cpu_ms, status = await time_page(community, base + "/", args.requests)
                     print(f"{label:34} {p50:8.1f} {p95:8.1f} {cpu_ms:8.1f}  {status}", flush=True)
 
+            if not args.only or any(text in "floors" for text in args.only):
+                print("floors, in the same run (what costs at least this here, before any list):",
+                      flush=True)
+                p50, p95, _, status = await time_page(session, base + FLOOR_PAGE, args.requests)
+                print(f"  a page with no list ({FLOOR_PAGE}, same login and layout): "
+                      f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, status {status}", flush=True)
+                p50, p95 = await time_ranking_query(year, args.requests)
+                print(f"  the award list's ranking alone (one GROUP BY over this year's cards, raw "
+                      f"SQL): p50 {p50:.1f} ms, p95 {p95:.1f} ms", flush=True)
+
             if not args.skip_export:
-                await time_export(session, base)
+                workbook = await time_export(session, base)
+                await openpyxl_floor(workbook)
         peak_kb = rss_kb("VmHWM") if reset_ok else rss_kb()
         print(f"RSS before serving (after logging in) {before_kb / 1024:.1f} MB, peak while serving {peak_kb / 1024:.1f} MB: "
               f"growth {(peak_kb - before_kb) / 1024:.1f} MB"
