@@ -7,6 +7,7 @@ list behind it. Labels and links are escaped here; the result is ``Markup`` for 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,7 +15,13 @@ from markupsafe import Markup, escape
 
 BAR_COLOUR = "#b71c1c"
 TEXT_COLOUR = "#333"
-LABEL_MAX = 12  # characters shown before "…"; the full label is in the bar's tooltip
+# The drawings are about as wide as a dashboard card (22-30rem), so that their text shows at
+# about the page's own size rather than scaled down to a caption's.
+WIDTH = 380
+FONT_SIZE = 14
+# A label longer than this many half-width characters (a Chinese character counts two) is
+# shortened with "…"; the full label is in the bar's tooltip.
+LABEL_UNITS = 18
 
 
 @dataclass(frozen=True)
@@ -24,8 +31,20 @@ class Bar:
     href: str | None = None
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "…"
+def _units(character: str) -> int:
+    return 2 if unicodedata.east_asian_width(character) in "WFA" else 1
+
+
+def _short(label: str, units: int = LABEL_UNITS) -> str:
+    if sum(map(_units, label)) <= units:
+        return label
+    room, kept = units - _units("…"), []
+    for character in label:
+        room -= _units(character)
+        if room < 0:
+            break
+        kept.append(character)
+    return "".join(kept) + "…"
 
 
 def _link(href: str | None, inner: str) -> str:
@@ -34,12 +53,12 @@ def _link(href: str | None, inner: str) -> str:
     return f'<a href="{escape(href)}">{inner}</a>'
 
 
-def bar_chart(bars: Sequence[Bar], title: str, *, width: int = 520, row: int = 26,
-              label_width: int = 170) -> Markup:
+def bar_chart(bars: Sequence[Bar], title: str, *, width: int = WIDTH, row: int = 28,
+              label_width: int = 160) -> Markup:
     """Horizontal bars, largest value scaled to the full width."""
     if not bars:
         return Markup("")
-    value_width = 56
+    value_width = 44
     plot = width - label_width - value_width
     top = max(bar.value for bar in bars) or 1
     height = row * len(bars) + 4
@@ -53,18 +72,19 @@ def bar_chart(bars: Sequence[Bar], title: str, *, width: int = 520, row: int = 2
         inner = (
             f'<g class="chart-item"><title>{escape(bar.label)}: {bar.value}</title>'
             f'<text x="{label_width - 8}" y="{y + row * 0.65:.1f}" text-anchor="end" '
-            f'fill="{TEXT_COLOUR}" font-size="13">{escape(_short(bar.label))}</text>'
+            f'fill="{TEXT_COLOUR}" font-size="{FONT_SIZE}">{escape(_short(bar.label))}</text>'
             f'<rect x="{label_width}" y="{y + 3}" width="{max(length, 1)}" height="{row - 8}" '
             f'fill="{BAR_COLOUR}" rx="2"/>'
             f'<text x="{label_width + length + 6}" y="{y + row * 0.65:.1f}" fill="{TEXT_COLOUR}" '
-            f'font-size="13" class="chart-value">{bar.value}</text></g>'
+            f'font-size="{FONT_SIZE}" class="chart-value">{bar.value}</text></g>'
         )
         parts.append(_link(bar.href, inner))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def column_chart(bars: Sequence[Bar], title: str, *, width: int = 520, height: int = 200) -> Markup:
+def column_chart(bars: Sequence[Bar], title: str, *, width: int = WIDTH,
+                 height: int = 200) -> Markup:
     """Vertical columns in order (e.g. months), with the value above each and the label below."""
     if not bars:
         return Markup("")

@@ -27,7 +27,19 @@ def test_bars_scale_to_the_largest_and_long_labels_are_shortened():
     widths = [float(rect.get("width")) for rect in rects]
     assert widths[0] == 2 * widths[1] and widths[2] == 1  # a zero still shows a hairline
     texts = [text.text for text in root.iter(f"{SVG}text")]
-    assert "一二三四五六七八九十一…" in texts
+    assert "一二三四五六七八…" in texts  # a Chinese character takes the room of two Latin ones
+
+
+def shown_labels(*labels: str) -> list[str]:
+    root = ET.fromstring(str(bar_chart([Bar(label, 1) for label in labels], "t")))
+    return [text.text for text in root.iter(f"{SVG}text") if text.get("class") != "chart-value"]
+
+
+def test_labels_are_shortened_by_the_room_they_take():
+    assert shown_labels("Awaiting review", "Returned for revision", "南园社区第一党支部") == [
+        "Awaiting review", "Returned for rev…", "南园社区第一党支部"]
+    assert shown_labels("Half-year reviewed", "南园社区第一党支部a") == [
+        "Half-year reviewed", "南园社区第一党支…"]
 
 
 def test_column_chart_and_empty_charts():
