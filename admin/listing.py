@@ -105,6 +105,7 @@ class Column:
     translate: bool = False  # the value is a message id (a domain label)
     personal: bool = False  # contact details: only for roles that may see them
     in_table: bool = True  # False: only in the Excel export
+    in_export: bool = True  # False: only on the page (e.g. a summary of exported columns)
     # The rows in this column's ascending order, as consecutive segments (each a filter; together
     # they cover every row once), e.g. branch pledges (no member name) then members' pledges.
     # A page is read segment by segment, so each query can walk an index with LIMIT (an inner
@@ -329,6 +330,10 @@ class Listing:
     def table_columns(self) -> tuple[Column, ...]:
         return tuple(column for column in self.columns if column.in_table)
 
+    @cached_property
+    def export_columns(self) -> tuple[Column, ...]:
+        return tuple(column for column in self.columns if column.in_export)
+
     def cells(self, item: Any) -> list[tuple[Column, str, str | None]]:
         """Each table column of ``item``'s row: the column, the text shown and the link (or
         None). One call per row from the template rather than several per cell."""
@@ -491,7 +496,7 @@ class Listing:
         zone = self.request.app[SETTINGS].tz
         translations: dict[str, str] = {}
         yes, no = self._gettext(N_("Yes")), self._gettext(N_("No"))
-        columns = [(column.value, column.translate) for column in self.columns]
+        columns = [(column.value, column.translate) for column in self.export_columns]
         async for item in source:
             row: list[object] = []
             for value_of, translate in columns:
@@ -516,7 +521,7 @@ class Listing:
     async def export(self) -> web.StreamResponse:
         """The whole current view (every page) as an .xlsx download."""
         today = datetime.now(self.request.app[SETTINGS].tz).strftime("%Y%m%d")
-        header = [self._gettext(column.label) for column in self.columns]
+        header = [self._gettext(column.label) for column in self.export_columns]
         return await xlsx_response(
             self.request, f"{self.spec.name}-{today}.xlsx", header, self._rows()
         )

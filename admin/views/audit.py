@@ -20,6 +20,12 @@ from models import clock
 from models.audit import AuditEntry
 
 OPTIONS_MAX = 300
+# The list's summary of an entry: this many fields, each value cut to this many characters
+# (the entry's own page and the export hold everything).
+SUMMARY_FIELDS = 3
+SUMMARY_VALUE_MAX = 24
+# Fields a summary names first when they changed: what a reader looks for.
+SUMMARY_FIRST = ("name", "status")
 # Contact details inside snapshots: shown only to roles that see personal data.
 PERSONAL_KEYS = frozenset({"phone", "contact_phone"})
 
@@ -50,6 +56,37 @@ def _json(value: object) -> str | None:
     if value is None:
         return None
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _brief(value: object) -> str:
+    text = value if isinstance(value, str) else _json(value) or "∅"
+    return text if len(text) <= SUMMARY_VALUE_MAX else text[: SUMMARY_VALUE_MAX - 1] + "…"
+
+
+def _filled(value: object) -> object:
+    """An empty text is no value: a new record's blank fields are not changes."""
+    return None if value == "" else value
+
+
+def _summary_order(key: str) -> tuple[int, str]:
+    return (SUMMARY_FIRST.index(key) if key in SUMMARY_FIRST else len(SUMMARY_FIRST), key)
+
+
+def change_summary(entry: AuditEntry) -> str | None:
+    """The fields the entry changed, briefly: ``status: submitted → approved; +2``."""
+    before, after = entry.before or {}, entry.after or {}
+    changed = sorted((key for key in set(before) | set(after)
+                      if _filled(before.get(key)) != _filled(after.get(key))), key=_summary_order)
+    if not changed:
+        return None
+    parts = [
+        f"{key}: {_brief(after[key])}" if key not in before
+        else f"{key}: {_brief(before[key])} → {_brief(after.get(key))}"
+        for key in changed[:SUMMARY_FIELDS]
+    ]
+    if len(changed) > SUMMARY_FIELDS:
+        parts.append(f"+{len(changed) - SUMMARY_FIELDS}")
+    return "; ".join(parts)
 
 
 def _shown(request: web.Request, value: object) -> object:
@@ -91,8 +128,9 @@ AUDIT_LIST = ListSpec(
         Column("object_id", N_("Object no."), lambda e: e.object_id, href=object_href),
         Column("org", N_("Organisation"), lambda e: e.org.name if e.org else None),
         Column("proxy", N_("On someone's behalf"), lambda e: e.proxy),
-        Column("before", N_("Before"), lambda e: _json(e.before)),
-        Column("after", N_("After"), lambda e: _json(e.after)),
+        Column("changes", N_("Changes"), change_summary, in_export=False),
+        Column("before", N_("Before"), lambda e: _json(e.before), in_table=False),
+        Column("after", N_("After"), lambda e: _json(e.after), in_table=False),
         # (contact details are masked for read-only roles: see ``_redactor``)
     ),
     default_sort="-at",

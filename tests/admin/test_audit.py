@@ -97,3 +97,26 @@ async def test_detail_shows_before_and_after_and_hides_contacts_from_staff(as_us
     assert "13800000001" not in await (await staff.get("/audit")).text()
     staff_rows = read_xlsx(await (await staff.get("/audit/export.xlsx")).read())
     assert "13800000001" not in str(staff_rows)
+
+
+async def test_the_list_summarises_what_changed_and_the_export_keeps_everything(as_user, org):
+    mine, other, _ = await setting(org)
+    client = await as_user("street")
+    page = await (await client.get("/audit", params={"action": "member.update"})).text()
+    changes = re.findall(r'<td data-column="changes">([^<]*)</td>', page)
+    assert changes == ["name: 李四 → 李四四"]  # only the field that changed
+    assert 'data-column="before"' not in page and "{&#34;" not in page  # no raw snapshots
+
+    created = await (await client.get("/audit", params={"action": "member.create"})).text()
+    summaries = re.findall(r'<td data-column="changes">([^<]*)</td>', created)
+    assert any(s.startswith("name: 张三; branch_id: ") for s in summaries)  # a new record: name first
+    assert all(": ;" not in summary and re.search(r"; \+\d+$", summary) for summary in summaries)
+
+    rows = read_xlsx(await (await client.get("/audit/export.xlsx",
+                                             params={"action": "member.update"})).read())
+    assert zh("Changes") not in rows[0] and [zh("Before"), zh("After")] == rows[0][-2:]
+    assert '"name": "李四"' in rows[1][-2] and '"name": "李四四"' in rows[1][-1]
+
+    staff = await as_user("staff")
+    masked = await (await staff.get("/audit", params={"action": "member.create"})).text()
+    assert "13800000001" not in masked
