@@ -1,12 +1,25 @@
-"""A demo district drawn from the seed reports: 东风街道 and seven communities."""
+"""A demo district drawn from the seed reports: 东风街道 and seven communities, and a year
+under way in 南园社区, done through the same functions the bot and the panel call: pledges
+at each step of review, registrations, micro-wishes from collection to fulfilment and
+contribution cards, by a demo community secretary whose login the demo prints once."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+
 from tortoise.transactions import in_transaction
 
+from models import pledges, wishes
+from models.admins import Role, create_admin
 from models.audit import Actor
+from models.clock import current_year, local_today
+from models.members import Member, MemberType
 from models.membership import clean_member, create_member
 from models.org import OrgKind, OrgUnit, create_org_unit
+from models.points import issue_manual_card
+from models.registration import REPORTING_TYPES, confirm_registration, register
+from models.scope import Scope
 
 DISTRICT = "东风区委"
 STREET = "东风街道"
@@ -28,10 +41,43 @@ PEOPLE = (
 )
 
 
-async def load_demo() -> dict[str, int]:
-    """Create the demo tree and members; does nothing if 东风街道 already exists."""
+# The community where the demo year happens, and its secretary's panel login.
+ACTIVE_COMMUNITY = "南园社区"
+SECRETARY = "nanyuan_demo"
+
+PLEDGE_ITEMS = (
+    (pledges.ItemKind.POLITICAL, "每月参加支部主题党日，按时交纳党费"),
+    (pledges.ItemKind.DUTY, "立足岗位做表率，本职工作零差错"),
+    (pledges.ItemKind.PRACTICAL, "每周走访一户独居老人，帮忙代购生活用品"),
+)
+# How far each member's pledge has gone, member by member; the rest have none yet.
+PLEDGE_STEPS = ("published", "published", "approved", "returned", "submitted", "draft")
+RETURN_GUIDANCE = "实事承诺请写明时间和对象，便于群众监督。"
+
+# (text, category, how far it has gone)
+WISHES = (
+    ("楼道声控灯坏了，希望有人帮忙修理", wishes.WishCategory.CONVENIENCE, "fulfilled"),
+    ("孩子数学跟不上，希望有志愿者周末辅导", wishes.WishCategory.CULTURE, "claimed"),
+    ("想了解医保异地报销怎么办理", wishes.WishCategory.POLICY, "published"),
+    ("独居老人希望每周有人上门量血压", wishes.WishCategory.HEALTH, "published"),
+    ("邻里因停车位起了纠纷，希望有人调解", wishes.WishCategory.MEDIATION, "collected"),
+)
+SERVICE_STANDARD = "接单后一周内上门，完成后请居民确认"
+
+CARD_REASONS = ("协助社区义诊", "楼道清理", "扫雪除冰", "夜间巡逻", "帮助独居老人",
+                "垃圾分类宣传", "文明交通劝导", "防诈骗宣传")
+# Manual cards per member of the active community, in member order: the first earns the
+# dedication award (more than six); the member who fulfilled a wish also has a card for it.
+CARDS = (8, 5, 3, 2, 1)
+
+
+async def load_demo() -> dict[str, object]:
+    """Create the demo tree, members and year; does nothing if 东风街道 already exists.
+
+    Returns the counts, and the demo secretary's user name and password (shown only once).
+    """
     if await OrgUnit.filter(name=STREET).exists():
-        return {"units": 0, "members": 0}
+        return {"units": 0, "members": 0, "secretary": None, "password": None}
     actor = Actor.system("demo")
     units = members = 0
     async with in_transaction():
@@ -65,4 +111,70 @@ async def load_demo() -> dict[str, int]:
                     }
                     await create_member(await clean_member(values), actor)
                     members += 1
-    return {"units": units, "members": members}
+        password = secrets.token_urlsafe(12)
+        community = await OrgUnit.get(name=ACTIVE_COMMUNITY, parent=street)
+        secretary = await create_admin(SECRETARY, password, Role.COMMUNITY_SECRETARY, community)
+        await _demo_year(await Scope.of(secretary), community)
+    return {"units": units, "members": members, "secretary": SECRETARY, "password": password}
+
+
+async def _demo_year(scope: Scope, community: OrgUnit) -> None:
+    people = await scope.members().order_by("id")
+    await _pledges(scope, people)
+    await _registrations(scope)
+    await _wishes(scope, community, people)
+    for member, count in zip(people, CARDS, strict=False):
+        for reason in CARD_REASONS[:count]:
+            await issue_manual_card(scope, member.id, reason)
+
+
+async def _pledges(scope: Scope, people: list[Member]) -> None:
+    year = current_year()
+    for member, step in zip(people, PLEDGE_STEPS, strict=False):
+        # A member who cannot write tells the secretary, who enters the pledge (代录).
+        actor = Actor(member=member) if member.can_write else Actor(admin=scope.user)
+        pledge = await pledges.pledge_for(member, year, actor)
+        for kind, text in PLEDGE_ITEMS:
+            await pledges.add_item(pledge, kind, text, actor, scope=scope)
+        if step == "draft":
+            continue
+        await pledges.submit(pledge, actor, scope=scope)
+        if step == "returned":
+            await pledges.return_for_revision(pledge, scope, RETURN_GUIDANCE)
+        elif step in ("approved", "published"):
+            await pledges.approve(pledge, scope)
+            if step == "published":
+                await pledges.publish(pledge, scope)
+
+
+async def _registrations(scope: Scope) -> None:
+    """In-service members report to the community they live in; the demo secretary confirms
+    those of their own community, the others wait for their communities' secretaries."""
+    reporting = await Member.filter(member_type__in=list(REPORTING_TYPES)).order_by("id")
+    for member in reporting:
+        await member.fetch_related("residence_community")
+        registration = await register(Actor(member=member), member.residence_community)
+        if scope.covers(member.residence_community):
+            await confirm_registration(registration, scope)
+
+
+async def _wishes(scope: Scope, community: OrgUnit, people: list[Member]) -> None:
+    """Wishes collected on paper and entered by the secretary, at each step to fulfilment."""
+    secretary = Actor(admin=scope.user)
+    helpers = [member for member in people if member.member_type != MemberType.RETIRED] or people
+    for index, (text, category, step) in enumerate(WISHES):
+        wish = await wishes.submit_wish(
+            community, text, secretary, resident_name=f"{'张王李赵刘'[index]}阿姨",
+            contact_phone=f"1380000{index:04d}", proxy=True)
+        if step == "collected":
+            continue
+        wish = await wishes.publish_wish(wish, secretary, category=category,
+                                         service_standard=SERVICE_STANDARD,
+                                         deadline=local_today() + timedelta(days=14))
+        if step == "published":
+            continue
+        helper = helpers[index % len(helpers)]
+        wish = await wishes.claim_wish(wish, helper)
+        if step == "fulfilled":
+            wish = await wishes.mark_done(wish, helper)
+            await wishes.confirm_fulfilled(wish, secretary)

@@ -45,7 +45,8 @@ def test_help_lists_every_command(capsys):
 def test_demo_import_and_invites(env, capsys, monkeypatch):
     assert main(["migrate"]) == 0
     assert main(["demo"]) == 0
-    assert "42 members" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "42 members" in out and "user name nanyuan_demo, password " in out
     demo_members = count_members(env)
 
     good = env / "members.csv"

@@ -160,11 +160,16 @@ async def resolve_bot_username(settings: Settings) -> str:
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from models.demo import load_demo
+    from models.demo import ACTIVE_COMMUNITY, load_demo
 
     async def body() -> int:
         summary = await load_demo()
         print(_t(settings, "Demo data loaded: {units} units, {members} members.").format(**summary))
+        if summary["secretary"]:
+            print(_t(settings, "Log into the panel as the secretary of {community}: user name "
+                     "{username}, password {password} (shown only this once).").format(
+                community=ACTIVE_COMMUNITY, username=summary["secretary"],
+                password=summary["password"]))
         return 0
 
     return await _with_db(settings, body)
