@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from models.clock import local_today
+from tests.admin.conftest import post_form
+
 _CURRENT_RE = re.compile(r'<a href="([^"]+)" aria-current="page">')
 
 
@@ -19,5 +22,15 @@ async def test_the_current_tab_is_marked(as_user, org, path):
     client = await as_user("nanyuan")
     response = await client.get(path)
     assert response.status == 200
-    nav = re.search(r'<nav class="sub-nav".*?</nav>', await response.text(), re.S).group(0)
-    assert _CURRENT_RE.findall(nav) == [path]
+    assert marked_tabs(await response.text()) == [path]
+
+
+async def test_a_form_shown_again_with_its_error_keeps_its_tab(as_user, org):
+    client = await as_user("nanyuan")
+    response = await post_form(client, "/reports", "/reports/build", {"week": str(local_today())})
+    assert response.status == 400  # this week has not ended: the list again, with the error
+    assert marked_tabs(await response.text()) == ["/reports"]
+
+
+def marked_tabs(page: str) -> list[str]:
+    return _CURRENT_RE.findall(re.search(r'<nav class="sub-nav".*?</nav>', page, re.S).group(0))
