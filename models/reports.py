@@ -8,7 +8,8 @@ counts, for that unit as a whole, per sub-district, per community and per work u
 - activities held (not cancelled, starting in the period) and attendances at them;
 - service posts claimed (``PostClaim.claimed_at``);
 - wishes collected / published / claimed / fulfilled (``created_at``, ``published_at``,
-  ``claimed_at``, ``fulfilled_at``) and overdue (deadline in the period, not fulfilled by its end);
+  ``claimed_at``, ``fulfilled_at``) and overdue (deadline in the period and over, not
+  fulfilled by the period's end or, while the period lasts, by now);
 - pledges submitted / approved / returned: from the audit entries of those transitions,
   because a pledge keeps only its last review time (a pledge returned on Tuesday and approved
   on Thursday would otherwise count as approved only);
@@ -30,7 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -181,9 +182,17 @@ async def _pledge_facts(metric: str, root: OrgUnit, start: datetime, end: dateti
     return facts
 
 
-async def period_facts(root: OrgUnit, start_day: date, end_day: date) -> list[Fact]:
-    """Every figure of the period for ``root`` and below, grouped by unit and work unit."""
+async def period_facts(root: OrgUnit, start_day: date, end_day: date,
+                       now: datetime | None = None) -> list[Fact]:
+    """Every figure of the period for ``root`` and below, grouped by unit and work unit.
+
+    A period not over yet (this year's report) counts what has happened up to ``now``.
+    """
     start, end = clock.local_midnight(start_day), clock.local_midnight(end_day)
+    now = now or datetime.now(UTC)
+    # A wish is overdue once its deadline day is over and it is not fulfilled: by the end of
+    # the period, or by now while the period lasts (a deadline still ahead is not missed).
+    missed_before, fulfilled_by = min(end_day, clock.local_today(now)), min(end, now)
     path = root.path
     window = {"gte": start, "lt": end}
 
@@ -215,10 +224,9 @@ async def period_facts(root: OrgUnit, start_day: date, end_day: date) -> list[Fa
                  "community_id", "claimant__work_unit_id"),
         _grouped("wishes_fulfilled", wishes.filter(
             status=WishStatus.FULFILLED, **during("fulfilled_at")), "community_id", "claimant__work_unit_id"),
-        # Due within the period and not fulfilled by its end (fulfilled later, or not at all).
         _grouped("wishes_overdue", wishes.filter(
-            Q(fulfilled_at__isnull=True) | Q(fulfilled_at__gte=end),
-            deadline__gte=start_day, deadline__lt=end_day,
+            Q(fulfilled_at__isnull=True) | Q(fulfilled_at__gte=fulfilled_by),
+            deadline__gte=start_day, deadline__lt=missed_before,
             status__in=[WishStatus.PUBLISHED, WishStatus.CLAIMED, WishStatus.DONE,
                         WishStatus.FULFILLED, WishStatus.EXPIRED],
         ), "community_id", "claimant__work_unit_id"),
@@ -373,7 +381,7 @@ async def build_weekly_reports(
     } if units else {}
     missing = [unit for unit in units if unit.id not in existing]
     for root in _roots(missing):
-        facts = await period_facts(root, start, end)
+        facts = await period_facts(root, start, end, now)
         tree = await _Tree.load(root)
         for unit in (u for u in missing if u.path.startswith(root.path)):
             data = await summarise(unit, facts, tree, start=start, end=end, kind=ReportKind.WEEKLY)
@@ -388,7 +396,7 @@ async def build_weekly_reports(
     return [existing[unit.id] for unit in units if unit.id in existing]
 
 
-async def build_yearly_report(unit: OrgUnit, year: int) -> Report:
+async def build_yearly_report(unit: OrgUnit, year: int, now: datetime | None = None) -> Report:
     """The year's report of ``unit``, with a row per month; stored, refreshed on each call."""
     start, end = year_period(year)
     tree = await _Tree.load(unit)
@@ -397,7 +405,7 @@ async def build_yearly_report(unit: OrgUnit, year: int) -> Report:
     for month in range(1, 13):
         month_start = date(year, month, 1)
         month_end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-        month_facts = await period_facts(unit, month_start, month_end)
+        month_facts = await period_facts(unit, month_start, month_end, now)
         facts += month_facts
         counts = _zero()
         for fact in month_facts:

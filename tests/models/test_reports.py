@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from models.org import WorkUnit
+from models.wishes import Wish
 from models.reports import Report, ReportKind, build_weekly_reports, build_yearly_report, previous_week
+from tests import factories
 from tests.report_data import EXPECTED_TOTAL, NOW, WEEK_END, WEEK_START, build_week, shanghai  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("shanghai")
@@ -98,6 +100,18 @@ async def test_yearly_report_sums_the_months(org):
     again = await build_yearly_report(org.street, 2026)
     assert again.id == report.id
     assert await Report.filter(kind=ReportKind.YEARLY).count() == 1
+
+
+async def test_a_deadline_still_ahead_is_not_overdue_in_this_years_report(org):
+    """The year is not over: a wish due later this month has not been missed (yet)."""
+    wish = await factories.published_wish(org.nanyuan, "修门锁")
+    await Wish.filter(id=wish.id).update(deadline=date(2026, 3, 20))
+    wednesday = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)
+    report = await build_yearly_report(org.street, 2026, now=wednesday)
+    assert report.data["total"]["wishes_overdue"] == 0
+    after = await build_yearly_report(org.street, 2026, now=datetime(2026, 3, 21, 2, 0, tzinfo=UTC))
+    assert after.data["total"]["wishes_overdue"] == 1
+    assert after.data["months"][2]["counts"]["wishes_overdue"] == 1
 
 
 async def test_reports_and_dashboard_figures_on_postgres(pg_db):
