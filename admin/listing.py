@@ -65,6 +65,22 @@ def label_options(labels: Mapping[str, str]) -> OptionsProvider:
     return options
 
 
+#: The most values a filter offers from the data (see :func:`distinct_options`).
+OPTIONS_MAX = 300
+
+
+def distinct_options(rows: Callable[[web.Request], QuerySet], field: str) -> OptionsProvider:
+    """Options from the values ``field`` takes in ``rows(request)`` (what the user may see):
+    each once, in order, empties left out, at most :data:`OPTIONS_MAX`."""
+
+    async def options(request: web.Request) -> list[Option]:
+        values = await (rows(request).order_by(field).distinct().limit(OPTIONS_MAX)
+                        .values_list(field, flat=True))
+        return [Option(value, value) for value in values if value]
+
+    return options
+
+
 @dataclass(frozen=True)
 class Filter:
     name: str  # query parameter

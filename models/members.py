@@ -78,8 +78,12 @@ class Member(Model):
         table = "member"
         ordering = ["id"]
         # ("created_at",): the member list sorted by date added walks an index; ("can_write",):
-        # the few who cannot write (their pledges are entered for them) are found without a scan.
-        indexes = (("branch_id", "name"), ("created_at",), ("can_write",))
+        # the few who cannot write (their pledges are entered for them) are found without a scan;
+        # ("occupation", "branch_id"): the occupation filter's options (the distinct occupations
+        # of a scope) are read off the index, not off every member.
+        indexes = (
+            ("branch_id", "name"), ("created_at",), ("can_write",), ("occupation", "branch_id"),
+        )
 
     def __str__(self) -> str:
         return self.name

@@ -13,13 +13,12 @@ from tortoise.queryset import QuerySet
 from admin.auth import current_scope
 from admin.forms import Option, path_id
 from admin.i18n import gettext_of
-from admin.listing import Column, Filter, Input, ListSpec
+from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
 from locales import N_
 from models import clock
 from models.audit import AuditEntry
 
-OPTIONS_MAX = 300
 # The list's summary of an entry: this many fields, each value cut to this many characters
 # (the entry's own page and the export hold everything).
 SUMMARY_FIELDS = 3
@@ -104,12 +103,7 @@ def actor_kind(entry: AuditEntry) -> str:
 
 
 def _distinct(field: str):
-    async def options(request: web.Request) -> list[Option]:
-        values = await (current_scope(request).audit_entries().order_by(field).distinct()
-                        .limit(OPTIONS_MAX).values_list(field, flat=True))
-        return [Option(value, value) for value in values if value]
-
-    return options
+    return distinct_options(lambda request: current_scope(request).audit_entries(), field)
 
 
 async def _yes_no(request: web.Request) -> list[Option]:

@@ -33,7 +33,7 @@ from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import COMMUNITY_FIELD_LABELS as LABEL
 from admin.labels import MEMBER_FIELD_LABELS
-from admin.listing import Column, Filter, ListSpec, label_options, org_filter
+from admin.listing import Column, Filter, ListSpec, distinct_options, label_options, org_filter
 from admin.templating import render
 from bot import notify_community
 from locales import N_
@@ -103,6 +103,20 @@ _AREA = replace(org_filter("community__path", "community"), label=LABEL["communi
                 options=_community_options)
 
 
+async def _registration_community_options(request: web.Request) -> list[Option]:
+    """The units in scope, then the other communities the scope's members reported to (a
+    branch sees its members' registrations wherever they report)."""
+    options = await _community_options(request)
+    listed = [int(option.value) for option in options]
+    elsewhere = await (current_scope(request).registrations().exclude(community_id__in=listed)
+                       .order_by("community__name").distinct()
+                       .values_list("community_id", "community__name"))
+    return options + [Option(str(unit_id), name) for unit_id, name in elsewhere]
+
+
+_REGISTRATION_AREA = replace(_AREA, options=_registration_community_options)
+
+
 def _community_defaults(scope: Scope) -> dict[str, str]:
     return {"community": str(scope.org.id)} if scope.org.kind == OrgKind.COMMUNITY else {}
 
@@ -142,7 +156,11 @@ REGISTRATION_LIST = ListSpec(
     filters=(
         Filter("status", LABEL["status"], label_options(REGISTRATION_STATUS_LABELS),
                lambda qs, value: qs.filter(status=value)),
-        _AREA,
+        _REGISTRATION_AREA,
+        Filter("occupation", MEMBER_FIELD_LABELS["occupation"],
+               distinct_options(lambda request: current_scope(request).registrations(),
+                                "member__occupation"),
+               lambda qs, value: qs.filter(member__occupation=value)),
     ),
     search_fields=("member__name", "skills"),
     select_related=("member", "community"),

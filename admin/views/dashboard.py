@@ -119,7 +119,8 @@ async def dashboard_data(scope: Scope, gettext) -> dict:
         Bar(units[uid].name, n, _url("/members", org=uid)) for uid, n in by_community.items()
     ])
     members_by_occupation = _largest([
-        Bar(occupation or gettext(N_("Not given")), n, _url("/members", q=occupation) if occupation else None)
+        Bar(occupation or gettext(N_("Not given")), n,
+            _url("/members", occupation=occupation) if occupation else None)
         for occupation, n in found["by_occupation"]
     ])
     members_by_category = [
@@ -138,7 +139,8 @@ async def dashboard_data(scope: Scope, gettext) -> dict:
     ])
     registrations_by_occupation = _largest([
         Bar(occupation or gettext(N_("Not given")), n,
-            _url("/members", q=occupation, type="in_service") if occupation else None)
+            _url("/community/registrations", status=RegistrationStatus.CONFIRMED,
+                 occupation=occupation) if occupation else None)
         for occupation, n in found["registrations_by_occupation"]
     ])
 

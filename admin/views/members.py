@@ -19,7 +19,15 @@ from admin.forms import (
 )
 from admin.i18n import gettext_of
 from admin.labels import MEMBER_FIELD_LABELS
-from admin.listing import Column, Filter, ListSpec, label_options, org_filter, unit_name_sort
+from admin.listing import (
+    Column,
+    Filter,
+    ListSpec,
+    distinct_options,
+    label_options,
+    org_filter,
+    unit_name_sort,
+)
 from admin.templating import render
 from admin.views import member_path
 from admin.views.invites import current_invite, invite_links, member_invites
@@ -135,6 +143,12 @@ MEMBER_LIST = ListSpec(
             MEMBER_FIELD_LABELS["management_category"],
             label_options(MANAGEMENT_CATEGORY_LABELS),
             lambda qs, value: qs.filter(management_category=value),
+        ),
+        Filter(
+            "occupation",
+            MEMBER_FIELD_LABELS["occupation"],
+            distinct_options(lambda request: current_scope(request).members(), "occupation"),
+            lambda qs, value: qs.filter(occupation=value),
         ),
         Filter(
             "telegram",

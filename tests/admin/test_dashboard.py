@@ -69,7 +69,7 @@ async def test_community_secretary_counts_only_their_community(org, as_user):
     assert count(html, "/community/registrations?status=confirmed") == 1
     assert count(html, "/wishes?status=collected") == 0
     assert "新风社区" not in html and "script" not in html
-    assert f'<title>南园社区: 1</title>' in html
+    assert '<title>南园社区: 1</title>' in html
     cards = html.split(zh("Cards issued per month this year"), 2)[2]
     assert '<text x="' in cards and 'class="chart-value">1</text>' in cards
 
@@ -89,3 +89,33 @@ async def test_home_needs_a_login(make_client, org):
     client = await make_client()
     response = await client.get("/", allow_redirects=False)
     assert response.status == 302 and response.headers["Location"] == "/login"
+
+
+_FIGURE_RE = re.compile(r'<a href="([^"]+)"><span class="dashboard-count">(\d+)</span>')
+_BAR_RE = re.compile(r'<a href="([^"]+)"><g class="chart-item"><title>([^<]*): (\d+)</title>')
+_SUMMARY_RE = re.compile(r'<p class="list-summary">([^<]*)</p>')
+
+
+async def test_every_figure_opens_a_list_of_that_many_records(org, as_user):
+    """Occupations that contain one another (教师, 退休教师) and a member reporting to
+    another community than their branch's: each figure and bar still opens its own rows."""
+    await _data(org)
+    nanyuan = await factories.scope_of(org.nanyuan, "nanyuan_2nd")
+    xinfeng = await factories.scope_of(org.xinfeng, "xinfeng_2nd")
+    teacher = await factories.in_service_member(org.nanyuan_1, "教师甲", occupation="教师")
+    await factories.member(org.nanyuan_2, "教师乙", occupation="退休教师", skills="教师培训")
+    await factories.confirmed_registration(teacher, org.xinfeng, xinfeng)  # lives elsewhere
+    engineer = await factories.in_service_member(org.nanyuan_2, "工程师丙", occupation="工程师")
+    await factories.confirmed_registration(engineer, org.nanyuan, nanyuan)
+    await factories.in_service_member(org.nanyuan_2, "工程师丁", occupation="工程师")
+
+    for user in ("street", "nanyuan", "branch1", "staff"):
+        client = await as_user(user)
+        home = await (await client.get("/")).text()
+        figures = [(unescape(href), int(n)) for href, n in _FIGURE_RE.findall(home)]
+        figures += [(unescape(href), int(n)) for href, _, n in _BAR_RE.findall(home)]
+        assert figures, user
+        for href, expected in figures:
+            listing = await (await client.get(href)).text()
+            assert _SUMMARY_RE.search(listing).group(1) == zh("{count} records", count=expected), (
+                user, href)
