@@ -61,7 +61,7 @@ from models.admins import Role, create_admin
 from models.db import init_db
 from models.members import ManagementCategory, Member, MemberType
 from models.org import OrgKind, OrgUnit, WorkUnit, create_org_unit
-from models.pledges import ItemKind, Pledge, PledgeItem, PledgeStatus
+from models.pledges import Grade, ItemKind, Pledge, PledgeItem, PledgeStatus
 from models.points import CardSource, PointCard
 from models.registration import Registration, RegistrationStatus
 from models.wishes import Wish, WishStatus
@@ -97,9 +97,10 @@ def reset_peak() -> bool:
         return False
 
 
-def lifecycle_dates(status: PledgeStatus, rng: random.Random, now: datetime) -> dict:
-    """The dates a pledge in ``status`` has, as the review steps set them (one step a few days
-    after the one before): the export reads every one of them."""
+def lifecycle_fields(status: PledgeStatus, rng: random.Random, now: datetime) -> dict:
+    """What a pledge in ``status`` has, as the review steps set it: each step's date (a few
+    days after the one before), the half-year review's comment and residents' votes, the
+    assessment's grade and score. The export reads every one of them."""
     steps = (
         (PledgeStatus.SUBMITTED, "submitted_at"),
         (PledgeStatus.APPROVED, "approved_at"),
@@ -115,6 +116,12 @@ def lifecycle_dates(status: PledgeStatus, rng: random.Random, now: datetime) -> 
         if order.index(step) <= reached:  # a returned pledge (after submitted) was only submitted
             dates[field_name] = when
             when += timedelta(days=rng.randrange(1, 6))
+    if "half_year_reviewed_at" in dates:
+        dates.update(leader_comment="承诺事项按期推进，群众反映良好",
+                     residents_satisfied=rng.randrange(5, 30), residents_basic=rng.randrange(0, 5),
+                     residents_unsatisfied=rng.randrange(0, 2))
+    if "assessed_at" in dates:
+        dates.update(grade=rng.choice(list(Grade)), satisfaction_score=rng.randrange(60, 101))
     return dates
 
 
@@ -155,7 +162,7 @@ async def build(args: argparse.Namespace) -> dict:
         status = rng.choice(statuses)
         pledges.append(Pledge(
             year=pledge_year, owner_key=f"m:{member_id}:{pledge_year}", member_id=member_id, branch_id=branch_id,
-            status=status, proxy_entered=rng.random() < 0.05, **lifecycle_dates(status, rng, now),
+            status=status, proxy_entered=rng.random() < 0.05, **lifecycle_fields(status, rng, now),
         ))
     await Pledge.bulk_create(pledges, batch_size=5000)
     del pledges
