@@ -280,21 +280,20 @@ async def _insert_many(members: list[Member]) -> None:
 
     On SQLite, a statement per :data:`INSERT_BATCH` members: the transaction holds the only
     connection of the process, so every bot update and page waits for it (one INSERT per
-    member made a 20,000-member import block them for seconds). Nothing else can insert
-    meanwhile, so the new rows take, in order, the ids after the largest one there was.
-    Elsewhere (PostgreSQL: other sessions may insert meanwhile, and an open transaction
-    blocks no reader) each member is saved and gets its id back from its own INSERT.
+    member made a 20,000-member import block them for seconds). Each new row takes the id
+    after the largest there is, and from its first INSERT the transaction holds SQLite's
+    write lock, so no other connection or process inserts in between: the newest ids are
+    these members', in order. Elsewhere (PostgreSQL: other sessions may insert meanwhile,
+    and an open transaction blocks no reader) each member is saved and gets its id back
+    from its own INSERT.
     """
     if Member._meta.db.capabilities.dialect != "sqlite":
         for member in members:
             await member.save()
         return
-    last = await Member.all().order_by("-id").first().values_list("id", flat=True)
     await Member.bulk_create(members, batch_size=INSERT_BATCH)
-    ids = await Member.filter(id__gt=last or 0).order_by("id").values_list("id", flat=True)
-    if len(ids) != len(members):
-        raise RuntimeError(f"{len(members)} members inserted, {len(ids)} new ids found")
-    for member, member_id in zip(members, ids, strict=True):
+    newest = await Member.all().order_by("-id").limit(len(members)).values_list("id", flat=True)
+    for member, member_id in zip(members, reversed(newest), strict=True):
         member.id = member_id
         member._saved_in_db = True
 
