@@ -252,9 +252,9 @@ async def _apply(member: Member, clean: CleanMember,
 
 
 async def create_member(clean: CleanMember, actor: audit.Actor) -> Member:
-    member = await _insert(clean)
-    await audit.record(actor, "member.create", member, org_id=member.branch_id,
-                       after=snapshot(member))
+    member = await _new_member(clean)
+    await member.save()
+    await _created(actor, member).save()
     return member
 
 
@@ -262,17 +262,23 @@ async def create_members(cleaned: Sequence[CleanMember], actor: audit.Actor) -> 
     """Many new members at once (an import), in the caller's transaction: each work unit is
     looked up once, and the members and their audit entries are written in batches."""
     work_unit = memoized(get_or_create_work_unit)
-    members = []
-    for clean in cleaned:
-        member = Member()
-        await _apply(member, clean, work_unit)
-        members.append(member)
+    members = [await _new_member(clean, work_unit) for clean in cleaned]
     await _insert_many(members)
-    await audit.record_many(
-        audit.entry(actor, "member.create", member, org_id=member.branch_id, after=snapshot(member))
-        for member in members
-    )
+    await audit.record_many(_created(actor, member) for member in members)
     return members
+
+
+async def _new_member(clean: CleanMember,
+                      work_unit: WorkUnitFinder = get_or_create_work_unit) -> Member:
+    """A member with ``clean``'s values, not saved yet."""
+    member = Member()
+    await _apply(member, clean, work_unit)
+    return member
+
+
+def _created(actor: audit.Actor, member: Member) -> audit.AuditEntry:
+    return audit.entry(actor, "member.create", member, org_id=member.branch_id,
+                       after=snapshot(member))
 
 
 async def _insert_many(members: list[Member]) -> None:
@@ -296,14 +302,6 @@ async def _insert_many(members: list[Member]) -> None:
     for member, member_id in zip(members, reversed(newest), strict=True):
         member.id = member_id
         member._saved_in_db = True
-
-
-async def _insert(clean: CleanMember,
-                  work_unit: WorkUnitFinder = get_or_create_work_unit) -> Member:
-    member = Member()
-    await _apply(member, clean, work_unit)
-    await member.save()
-    return member
 
 
 async def update_member(member: Member, clean: CleanMember, actor: audit.Actor) -> Member:
