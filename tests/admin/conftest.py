@@ -128,7 +128,7 @@ async def as_user(make_client, admin) -> Callable[[str], Awaitable[TestClient]]:
     return logged_in
 
 
-_NAME_CELL_RE = re.compile(r'<td data-column="name"><a href="/members/\d+">([^<]*)</a></td>')
+_NAME_CELL_RE = re.compile(r'<td data-column="name"[^>]*><a href="/members/\d+">([^<]*)</a></td>')
 
 
 def listed_names(html: str) -> list[str]:

@@ -17,7 +17,7 @@ from models.pledges import ItemKind, add_item, pledge_for, submit
 from tests import factories
 from tests.admin.conftest import listed_names, read_xlsx
 
-_OWNER_RE = re.compile(r'<td data-column="owner">\s*<a href="/pledges/\d+">([^<]*)</a>')
+_OWNER_RE = re.compile(r'<td data-column="owner"[^>]*>\s*<a href="/pledges/\d+">([^<]*)</a>')
 
 
 @pytest.fixture(autouse=True)

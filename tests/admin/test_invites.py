@@ -83,7 +83,7 @@ async def test_invites_list_filters_by_status_and_exports(as_user, org):
     client = await as_user("branch1")
 
     def names(html: str) -> list[str]:
-        return re.findall(r'<td data-column="member"><a href="/members/\d+">([^<]*)</a>', html)
+        return re.findall(r'<td data-column="member"[^>]*><a href="/members/\d+">([^<]*)</a>', html)
 
     html = await (await client.get("/invites")).text()  # pending by default
     assert names(html) == ["待用"]

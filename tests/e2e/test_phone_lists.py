@@ -1,0 +1,90 @@
+"""Panel lists on a phone: each row becomes a card of "label value" lines.
+
+In a 390 px wide table of eight columns, names and units came out a character a line; the
+phone layout must keep a name on one line, say which field each value is, and never make the
+page wider than the screen. On a desktop the same list stays a table.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+import pytest
+
+from models.demo import load_demo
+from xianfeng.runtime import start
+from xianfeng.settings import Settings
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1200, "height": 900}
+
+#: (page, column holding a person's name, that column's label)
+LISTS = [("/members", "name", "姓名"), ("/pledges", "owner", "党员 / 支部"), ("/points/awards", "name", "姓名")]
+
+
+async def _layout(page, url: str, column: str) -> dict:
+    await page.goto(url)
+    return await page.evaluate(
+        """(column) => {
+            const cells = [...document.querySelectorAll(`table.stack td[data-column="${column}"]`)];
+            const names = cells.map((td) => td.querySelector("a"));
+            return {
+                rows: cells.length,
+                display: cells.length ? getComputedStyle(cells[0]).display : null,
+                label: cells.length ? getComputedStyle(cells[0], "::before").content : null,
+                lines: Math.max(0, ...names.map((a) => a.getClientRects().length)),
+                pageWidth: document.documentElement.scrollWidth,
+            };
+        }""",
+        column,
+    )
+
+
+@pytest.fixture
+async def panel(browser, tmp_path):
+    settings = Settings(
+        _env_file=None, database_url=f"sqlite://{tmp_path / 'phone.sqlite3'}", admin_port=0,
+        sandbox_port=0, bot_token=None, redis_url=None, default_locale="zh_Hans",
+    )
+    async with AsyncExitStack() as stack:
+        running = await start(settings, stack)
+        await load_demo()
+        yield running
+
+
+async def _logged_in(browser, running, viewport: dict):
+    context = await browser.new_context(locale="zh-CN", viewport=viewport, is_mobile=viewport is PHONE)
+    page = await context.new_page()
+    admin = running.admin_url.rstrip("/")
+    await page.goto(f"{admin}/login")
+    await page.fill("#field-username", running.first_admin.username)
+    await page.fill("#field-password", running.first_admin.password)
+    await page.click("main form[action$='/login'] button[type=submit]")
+    await page.wait_for_url(f"{admin}/members**")
+    return context, page
+
+
+async def test_a_list_on_a_phone_is_a_card_per_row(browser, panel):
+    context, page = await _logged_in(browser, panel, PHONE)
+    admin = panel.admin_url.rstrip("/")
+    try:
+        for path, column, label in LISTS:
+            layout = await _layout(page, admin + path, column)
+            assert layout["rows"] > 0, path
+            assert layout["display"] == "block", (path, layout)
+            assert layout["label"] == f'"{label}"', (path, layout)
+            assert layout["lines"] == 1, (path, layout)  # 刘东桂兰 on one line, not four
+            assert layout["pageWidth"] <= PHONE["width"], (path, layout)
+    finally:
+        await context.close()
+
+
+async def test_the_same_list_on_a_desktop_is_a_table(browser, panel):
+    context, page = await _logged_in(browser, panel, DESKTOP)
+    try:
+        layout = await _layout(page, panel.admin_url.rstrip("/") + "/members", "name")
+        assert layout["rows"] > 0
+        assert layout["display"] == "table-cell"
+        assert layout["label"] in ("none", "normal")
+    finally:
+        await context.close()
