@@ -27,6 +27,7 @@ from bot.paging import Page
 from bot.texts import Gettext
 from bot.wish_keyboards import _pager, cancel_button, main_menu_button
 from models.activities import Activity, SignUp, SignUpStatus
+from models.clock import local_now
 from models.org import OrgUnit
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration, RegistrationStatus, ServiceKind
@@ -151,8 +152,14 @@ def _activity(action: ActivityAction, activity_id: int, text: str) -> InlineKeyb
     )
 
 
+def _activity_label(activity: Activity) -> str:
+    """Its local start and title, e.g. ``12-10 09:00 周四义诊``: a recurring activity's
+    occurrences share the title, so the button must say which day it opens."""
+    return _short(f"{local_now(activity.starts_at):%m-%d %H:%M} {activity.title}")
+
+
 def activity_list(activities: list[Activity], kind: CommunityList, page: Page) -> InlineKeyboardMarkup:
-    rows = [[_activity(ActivityAction.VIEW, a.id, _short(a.title))] for a in activities]
+    rows = [[_activity(ActivityAction.VIEW, a.id, _activity_label(a))] for a in activities]
     if buttons := pager(kind, page):
         rows.append(buttons)
     rows.append([back_button()])
@@ -248,7 +255,7 @@ def leader_requests(team: Team, gettext: Gettext) -> InlineKeyboardMarkup:
 
 
 def team_activities(team: Team, activities: Page[Activity]) -> InlineKeyboardMarkup:
-    rows = [[_activity(ActivityAction.ROSTER, a.id, _short(a.title))] for a in activities.items]
+    rows = [[_activity(ActivityAction.ROSTER, a.id, _activity_label(a))] for a in activities.items]
     if buttons := pager(CommunityList.TEAM_ACTIVITIES, activities, team.id):
         rows.append(buttons)
     rows.append([_team(TeamAction.VIEW, team.id, _("⬅️ The team"))])

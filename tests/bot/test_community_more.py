@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from models.audit import Actor
+from models.clock import local_now
 from models.posts import PostClaim, ServicePost, claim_post, create_post
 from models.registration import Registration, RegistrationStatus, register
-from models.audit import Actor
 from tests import factories
-from tests.bot.test_community_flow import confirmed, in_service, open_community
+from tests.bot.test_community_flow import confirmed, in_service, later, open_community
 from tests.bot.test_wishes_flow import buttons, double_tap, forge, screen, tap
-
 
 # --------------------------------------------------------------------------- withdrawing a report
 
@@ -64,12 +64,6 @@ async def test_no_withdraw_without_a_report(harness, org):
 # --------------------------------------------------------------------------- paged lists
 
 
-def later(**delta):
-    from datetime import UTC, datetime, timedelta
-
-    return datetime.now(UTC) + timedelta(**delta)
-
-
 async def test_posts_are_paged_and_a_stale_page_shows_the_nearest(harness, org):
     member, scope = await confirmed(harness, org, 9831, "孙一")
     for number in range(1, 11):
@@ -110,7 +104,7 @@ async def test_upcoming_activities_and_teams_are_paged(harness, org):
     assert "活动1" in first["text"] and "活动9" not in first["text"] and "下一页 ▶️" in buttons(first)
     await tap(harness, 9841, "下一页")
     second = await screen(harness, 9841)
-    assert "活动9" in second["text"] and "活动1\n" not in second["text"] and "活动9" in buttons(second)
+    assert "活动9" in second["text"] and "活动1\n" not in second["text"] and any("活动9" in b for b in buttons(second))
     await tap(harness, 9841, "活动9")
     assert "活动9" in (await screen(harness, 9841))["text"]
 
@@ -170,3 +164,18 @@ async def test_a_closed_team_shows_no_join_button_and_refuses_a_forged_one(harne
     assert "暂不接受" in view["text"] and not any("申请加入" in b for b in buttons(view))
     assert "暂不接受" in (await forge(harness, 9861, f"ct:j:{team.id}"))["text"]
     assert not await TeamMembership.filter(member_id=member.id).exists()
+
+
+async def test_activities_of_one_title_have_buttons_that_say_their_day(harness, org):
+    """A weekly clinic's occurrences share a title: each button says its day and time, and
+    opens that occurrence."""
+    scope = await factories.scope_of(org.nanyuan)
+    await in_service(harness, org, 9851, "孙三")
+    first = await factories.activity(scope, org.nanyuan, starts_at=later(days=1), title="周四义诊")
+    second = await factories.activity(scope, org.nanyuan, starts_at=later(days=8), title="周四义诊")
+    await open_community(harness, 9851)
+    await tap(harness, 9851, "近期活动")
+    labels = [f"{local_now(a.starts_at):%m-%d %H:%M} 周四义诊" for a in (first, second)]
+    assert [b for b in buttons(await screen(harness, 9851)) if "周四义诊" in b] == labels
+    await tap(harness, 9851, labels[1])
+    assert f"{local_now(second.starts_at):%Y-%m-%d %H:%M}" in (await screen(harness, 9851))["text"]
