@@ -1,25 +1,31 @@
 """A demo district drawn from the seed reports: 东风街道 and seven communities, and a year
 under way in 南园社区, done through the same functions the bot and the panel call: pledges
-at each step of review, registrations, micro-wishes from collection to fulfilment and
-contribution cards, by a demo community secretary whose login the demo prints once."""
+at each step of review, registrations, service posts, volunteer teams with their recurring
+activities and sign-ups, micro-wishes from collection to fulfilment and contribution cards, by a
+demo community secretary whose login the demo prints once."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from tortoise.transactions import in_transaction
 
 from models import pledges, wishes
+from models.activities import create_activity
+from models.activity_series import Frequency, create_series, generate_occurrences
 from models.admins import Role, create_admin
 from models.audit import Actor
-from models.clock import current_year, local_today
+from models.clock import current_year, local_today, zone
 from models.members import Member, MemberType
 from models.membership import clean_member, create_member
 from models.org import OrgKind, OrgUnit, create_org_unit
 from models.points import issue_manual_card
+from models.posts import claim_post, create_post
 from models.registration import REPORTING_TYPES, confirm_registration, register
 from models.scope import Scope
+from models.signups import sign_up
+from models.teams import appoint_leader, approve_membership, create_team, request_to_join
 
 DISTRICT = "东风区委"
 STREET = "东风街道"
@@ -63,6 +69,26 @@ WISHES = (
     ("邻里因停车位起了纠纷，希望有人调解", wishes.WishCategory.MEDIATION, "collected"),
 )
 SERVICE_STANDARD = "接单后一周内上门，完成后请居民确认"
+
+# Service posts (认岗领岗): (name, description, kind, places, holders by member index).
+POSTS = (
+    ("楼道长", "联系本楼道住户，收集居民诉求，转告社区通知", wishes.WishCategory.CONVENIENCE, 6, (1,)),
+    ("文明劝导员", "劝导乱停车、乱扔垃圾，宣传垃圾分类", None, 4, (4,)),
+    ("四点半课堂辅导员", "放学后为双职工家庭的孩子辅导作业", wishes.WishCategory.CULTURE, 3, ()),
+)
+# Volunteer teams: (name, description, leader, active members, asking to join, by member
+# index; recurring activity: (title, place, weekly on a weekday or monthly on a day, start,
+# hours)). Member index 1 (张南伟) leads the clinic: bind him to see a leader's screens.
+TEAMS = (
+    ("义诊服务队", "每周四上午在社区卫生服务站为居民量血压、测血糖，提供健康咨询", 1, (0, 5), (2,),
+     ("周四义诊", "南园社区卫生服务站", Frequency.WEEKLY, 3, time(9), 2)),
+    ("学业辅导队", "周末为双职工家庭和困难家庭的孩子辅导功课", 4, (5,), (),
+     ("周六学业辅导", "南园社区党群服务中心二楼活动室", Frequency.WEEKLY, 5, time(14), 2)),
+    ("法律援助队", "每月为居民提供法律咨询，调解邻里纠纷", None, (), (),
+     ("法律咨询日", "南园社区党群服务中心一楼大厅", Frequency.MONTHLY, 15, time(9, 30), 3)),
+    ("平安巡逻队", "夜间在小区巡逻，排查消防和治安隐患", 3, (1,), (), None),
+)
+OPEN_DAY = ("垃圾分类宣传日", "南园社区文化广场", "向居民讲解垃圾分类，发放宣传册", 10)
 
 CARD_REASONS = ("协助社区义诊", "楼道清理", "扫雪除冰", "夜间巡逻", "帮助独居老人",
                 "垃圾分类宣传", "文明交通劝导", "防诈骗宣传")
@@ -122,6 +148,7 @@ async def _demo_year(scope: Scope, community: OrgUnit) -> None:
     people = await scope.members().order_by("id")
     await _pledges(scope, people)
     await _registrations(scope)
+    await _community_service(scope, community, people)
     await _wishes(scope, community, people)
     for member, count in zip(people, CARDS, strict=False):
         for reason in CARD_REASONS[:count]:
@@ -156,6 +183,44 @@ async def _registrations(scope: Scope) -> None:
         registration = await register(Actor(member=member), member.residence_community)
         if scope.covers(member.residence_community):
             await confirm_registration(registration, scope)
+
+
+async def _community_service(scope: Scope, community: OrgUnit, people: list[Member]) -> None:
+    """Posts held by confirmed members, teams with a leader, members and a request to join,
+    their recurring activities planned as the panel plans them, and the first sign-ups."""
+    secretary = Actor(admin=scope.user)
+    for name, description, kind, places, holders in POSTS:
+        post = await create_post(scope, community, name=name, description=description, kind=kind,
+                                 capacity=places)
+        for index in holders:
+            await claim_post(post, people[index])
+    now = datetime.now(UTC)
+    for name, description, leader, members, asking, recurring in TEAMS:
+        team = await create_team(scope, community, name=name, description=description)
+        if leader is not None:
+            await appoint_leader(team, people[leader], scope)
+        for index in members:
+            await approve_membership(await request_to_join(team, people[index]), secretary, scope=scope)
+        for index in asking:
+            await request_to_join(team, people[index])
+        if recurring is None:
+            continue
+        title, place, frequency, day, start, hours = recurring
+        series = await create_series(
+            secretary, community, title=title, place=place, frequency=frequency, start_time=start,
+            duration=timedelta(hours=hours), starts_on=local_today(), team=team,
+            open_to_community=True, scope=scope,
+            **({"weekday": day} if frequency == Frequency.WEEKLY else {"day_of_month": day}))
+        occurrences = await generate_occurrences(series, now + series.horizon, zone=zone())
+        for index in (leader, *members):
+            if occurrences and index is not None:
+                await sign_up(occurrences[0], people[index])
+    title, place, description, places = OPEN_DAY
+    saturday = local_today() + timedelta(days=(5 - local_today().weekday()) % 7 or 7)
+    starts_at = datetime.combine(saturday, time(9), tzinfo=zone())
+    await create_activity(secretary, community, title=title, place=place, description=description,
+                          starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
+                          capacity=places, scope=scope)
 
 
 async def _wishes(scope: Scope, community: OrgUnit, people: list[Member]) -> None:

@@ -3,6 +3,7 @@ functions, with a secretary login that works; loading it twice changes nothing."
 
 from __future__ import annotations
 
+from models.activities import Activity, SignUp
 from models.admins import authenticate
 from models.audit import AuditEntry
 from models.awards import default_rule
@@ -12,7 +13,9 @@ from models.members import Member
 from models.org import OrgUnit
 from models.pledges import Pledge, PledgeStatus
 from models.points import card_total
+from models.posts import PostClaim
 from models.registration import Registration, RegistrationStatus
+from models.teams import MembershipStatus, Team, TeamMembership, TeamRole
 from models.wishes import Wish, WishStatus
 
 
@@ -45,6 +48,19 @@ async def test_the_demo_year_shows_every_step(db):
         (r.status == RegistrationStatus.CONFIRMED) == (r.community_id == community.id)
         for r in registrations)
     assert await AuditEntry.filter(action="pledge.approve", actor_admin_id=secretary.id).exists()
+
+    # Community service: posts held, teams with leaders, members and a request waiting, the
+    # recurring activities planned ahead with their first sign-ups, and a one-off open day.
+    assert await PostClaim.filter(post__community_id=community.id).count() == 2
+    assert await Team.filter(community_id=community.id).count() == 4
+    memberships = await TeamMembership.all()
+    assert {(m.role, m.status) for m in memberships} == {
+        (TeamRole.LEADER, MembershipStatus.ACTIVE), (TeamRole.MEMBER, MembershipStatus.ACTIVE),
+        (TeamRole.MEMBER, MembershipStatus.REQUESTED)}
+    activities = await Activity.filter(community_id=community.id)
+    assert len({a.series_id for a in activities if a.series_id}) == 3
+    assert any(a.series_id is None and a.team_id is None for a in activities)
+    assert await SignUp.filter(activity__community_id=community.id).count() >= 3
 
 
 async def test_loading_the_demo_again_does_nothing(db):
