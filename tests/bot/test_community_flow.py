@@ -344,6 +344,7 @@ async def test_leader_records_attendance(harness, org):
     await open_community(harness, 9601)
     await tap(harness, 9601, "志愿服务队")
     await tap(harness, 9601, "义诊服务队")
+    assert "您：队长" in (await screen(harness, 9601))["text"]
     await tap(harness, 9601, "服务队活动")
     await tap(harness, 9601, "义诊今天")
     assert "队员戊" in (await screen(harness, 9601))["text"]

@@ -29,8 +29,11 @@ from models.members import Member
 from models.registration import member_communities
 from models.teams import (
     MEMBERSHIP_STATUS_LABELS,
+    TEAM_ROLE_LABELS,
+    MembershipStatus,
     Team,
     TeamMembership,
+    TeamRole,
     approve_membership,
     decline_membership,
     is_leader,
@@ -39,7 +42,6 @@ from models.teams import (
     request_to_join,
     team_members,
 )
-
 
 
 async def open_membership(team_id: int, member: Member) -> TeamMembership | None:
@@ -85,7 +87,9 @@ async def show_team(query: CallbackQuery, team: Team, member: Member) -> None:
     if not team.is_open and membership is None:
         lines.append(_("The team is not taking new members right now."))
     if membership is not None:
-        lines.append(_("You: {status}").format(status=_(MEMBERSHIP_STATUS_LABELS[membership.status])))
+        active_leader = membership.status == MembershipStatus.ACTIVE and membership.role == TeamRole.LEADER
+        label = TEAM_ROLE_LABELS[TeamRole.LEADER] if active_leader else MEMBERSHIP_STATUS_LABELS[membership.status]
+        lines.append(_("You: {status}").format(status=_(label)))
     await show(query, "\n".join(lines), kb.team_view(team, membership, await is_leader(team.id, member)))
 
 
