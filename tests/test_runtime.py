@@ -51,6 +51,20 @@ async def test_run_starts_everything_and_bot_answers(tmp_path):
         assert running.first_admin is None
 
 
+async def test_the_bot_answers_after_a_restart_on_the_same_database(tmp_path):
+    """The sandbox lives in memory and the bot remembers the update ids it handled (for days,
+    in the database): a second run must not number its updates so that they look handled."""
+    settings = settings_for(tmp_path)
+    for run in (1, 2):
+        async with AsyncExitStack() as stack:
+            running = await start(settings, stack, scheduler=False)
+            async with SandboxClient(running.sandbox.url) as client:
+                await client.user(501, "Ann", language_code="en")
+                await client.send_text(501, "/start")
+                reply = await client.wait_for_bot_message(501, timeout=10)
+                assert "invitation link" in reply["text"], run
+
+
 async def test_real_token_never_starts_the_sandbox(tmp_path):
     settings = settings_for(tmp_path, bot_token="123:real")
     assert not settings.use_sandbox

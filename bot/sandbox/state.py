@@ -41,6 +41,21 @@ def now_unix() -> int:
     return int(time.time())
 
 
+#: 2020-01-01 UTC: update ids count milliseconds from here (about 2e11 in 2026).
+UPDATE_ID_EPOCH = 1_577_836_800
+
+
+def first_update_id() -> int:
+    """Where a new sandbox starts numbering updates: the milliseconds since UPDATE_ID_EPOCH.
+
+    Telegram never hands a bot an update id it has already used (within a week), and the bot
+    remembers the ids it handled for days (models/updates.py), so a sandbox restarted on the
+    same database must not start again at 1: the bot would ignore everything as duplicates.
+    A later run starts past every id of an earlier one unless that run sent more than a
+    thousand updates a second on average."""
+    return int((time.time() - UPDATE_ID_EPOCH) * 1000)
+
+
 class Notifier:
     """Wakes up every coroutine waiting in :meth:`wait` when :meth:`notify` is called."""
 
@@ -457,8 +472,9 @@ class SandboxState:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook = WebhookConfig()
-        #: Update ids only ever grow, even across reset(), so a running poller's offset stays valid.
-        self.next_update_id = 1
+        #: Update ids only ever grow, even across reset(), so a running poller's offset stays valid;
+        #: and, like Telegram's, they are not reused by the next run (see first_update_id).
+        self.next_update_id = first_update_id()
         self._callback_ids = itertools.count(int.from_bytes(secrets.token_bytes(5), "big") << 12)
         self._file_counter = itertools.count(1)
         #: Bumped by every getUpdates call: an older waiting call gets 409 Conflict.
