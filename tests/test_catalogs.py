@@ -25,10 +25,15 @@ METHODS = [
 ]
 
 
+# As admin/templating.py configures Jinja; not silent: a template the extractor cannot parse
+# would otherwise be skipped, and its strings never checked.
+TEMPLATE_OPTIONS = {"extensions": "jinja2.ext.i18n,jinja2.ext.do", "silent": "false"}
+
+
 def extracted_msgids() -> dict[str, str]:
     found = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, keywords=KEYWORDS, options_map={"admin/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+        str(ROOT), METHODS, keywords=KEYWORDS, options_map={"admin/templates/**.html": TEMPLATE_OPTIONS},
     ):
         for msgid in message if isinstance(message, tuple) else (message,):
             if msgid:
