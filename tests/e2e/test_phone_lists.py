@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack
 
 import pytest
 
+from models.activities import Activity, SignUp
 from models.demo import load_demo
 from xianfeng.runtime import start
 from xianfeng.settings import Settings
@@ -75,6 +76,25 @@ async def test_a_list_on_a_phone_is_a_card_per_row(browser, panel):
             assert layout["label"] == f'"{label}"', (path, layout)
             assert layout["lines"] == 1, (path, layout)  # 刘东桂兰 on one line, not four
             assert layout["pageWidth"] <= PHONE["width"], (path, layout)
+    finally:
+        await context.close()
+
+
+async def test_an_activity_roster_on_a_phone_keeps_names_on_one_line(browser, panel):
+    signup = await SignUp.all().order_by("id").first()
+    activity = await Activity.get(id=signup.activity_id)
+    context, page = await _logged_in(browser, panel, PHONE)
+    try:
+        await page.goto(f"{panel.admin_url.rstrip('/')}/community/activities/{activity.id}")
+        lines = await page.evaluate(
+            """() => [...document.querySelectorAll('table.roster td[data-column="member"]')].map((td) => {
+                const range = document.createRange();
+                range.selectNodeContents(td);
+                return range.getClientRects().length;
+            })"""
+        )
+        assert lines and set(lines) == {1}, lines
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         await context.close()
 
