@@ -19,13 +19,18 @@ class FirstAdmin:
 
 
 async def ensure_first_admin(locale: str) -> FirstAdmin | None:
-    """Create ``admin`` with a random password when no panel user exists yet.
+    """Create ``admin`` with a random password while nobody administers the organisation's
+    root: on a fresh install, and after ``xianfeng demo`` on one (the demo makes only a
+    community secretary).
 
-    Returns the credentials (to be shown once) or None when users already exist.
+    Returns the credentials (to be shown once), or None when the root has an administrator
+    (or a user named ``admin`` exists: its owner knows how to log in).
     """
-    if await AdminUser.exists():
-        return None
     root = await OrgUnit.filter(parent=None).order_by("id").first()
+    if root is not None and await AdminUser.exists(org_id=root.id):
+        return None
+    if await AdminUser.exists(username=FIRST_ADMIN_USERNAME):
+        return None
     if root is None:
         root = await create_org_unit(gettext(locale, N_("My district")), OrgKind.DISTRICT)
     role = Role.DISTRICT_ADMIN if root.kind == OrgKind.DISTRICT else Role.STREET_ADMIN

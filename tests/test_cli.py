@@ -47,6 +47,8 @@ def test_demo_import_and_invites(env, capsys, monkeypatch):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "42 members" in out and "user name nanyuan_demo, password " in out
+    # Before any `xianfeng run`, the demo also makes the first login, for the whole district.
+    assert "First login — user name: admin  password: " in out
     demo_members = count_members(env)
 
     good = env / "members.csv"

@@ -160,11 +160,17 @@ async def resolve_bot_username(settings: Settings) -> str:
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from models.bootstrap import ensure_first_admin
     from models.demo import ACTIVE_COMMUNITY, load_demo
 
     async def body() -> int:
         summary = await load_demo()
         print(_t(settings, "Demo data loaded: {units} units, {members} members.").format(**summary))
+        # Before a first run the demo's secretary would be the only user: make the first
+        # login now, as `xianfeng run` would have, so the whole district can be seen.
+        if first := await ensure_first_admin(settings.default_locale):
+            print(_t(settings, "First login — user name: {username}  password: {password}  "
+                     "(shown only once)").format(username=first.username, password=first.password))
         if summary["secretary"]:
             print(_t(settings, "Log into the panel as the secretary of {community}: user name "
                      "{username}, password {password} (shown only this once).").format(
