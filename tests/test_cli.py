@@ -49,6 +49,9 @@ def test_demo_import_and_invites(env, capsys, monkeypatch):
     assert "42 members" in out and "user name nanyuan_demo, password " in out
     # Before any `xianfeng run`, the demo also makes the first login, for the whole district.
     assert "First login — user name: admin  password: " in out
+    assert main(["demo"]) == 0
+    again = capsys.readouterr().out
+    assert "already loaded" in again and "password" not in again
     demo_members = count_members(env)
 
     good = env / "members.csv"

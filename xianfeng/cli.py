@@ -165,7 +165,10 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     async def body() -> int:
         summary = await load_demo()
-        print(_t(settings, "Demo data loaded: {units} units, {members} members.").format(**summary))
+        if summary["members"] or summary["units"]:
+            print(_t(settings, "Demo data loaded: {units} units, {members} members.").format(**summary))
+        else:
+            print(_t(settings, "The demo district is already loaded: nothing was changed."))
         # Before a first run the demo's secretary would be the only user: make the first
         # login now, as `xianfeng run` would have, so the whole district can be seen.
         if first := await ensure_first_admin(settings.default_locale):
