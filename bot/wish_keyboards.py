@@ -1,4 +1,5 @@
-"""Inline keyboards of the micro-wish flows.
+"""Keyboards of the micro-wish flows: inline, and the one reply keyboard that shares a phone
+number.
 
 Labels use aiogram's ``_`` (the current user's language), except the keyboards that
 go into notifications, which take the recipient's ``gettext``.
@@ -8,7 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import (
@@ -89,6 +95,15 @@ def community_choice(communities: Sequence[OrgUnit], page: int) -> InlineKeyboar
 
 def community_pages(communities: Sequence[OrgUnit]) -> int:
     return max(1, -(-len(communities) // COMMUNITIES_PER_PAGE))
+
+
+def share_phone() -> ReplyKeyboardMarkup:
+    """One button under the message box that sends the account's own phone number: one tap
+    instead of eleven digits typed on a phone."""
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("📱 Send my phone number"), request_contact=True)]],
+        resize_keyboard=True, one_time_keyboard=True,
+    )
 
 
 def skip_or_cancel(skip: WishFormAction) -> InlineKeyboardMarkup:

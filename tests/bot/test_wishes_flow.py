@@ -275,7 +275,8 @@ async def test_form_refuses_bad_input_and_keeps_its_place(harness, org):
     await tap(harness, 8041, "不确定")
     await tap(harness, 8041, "南园社区")
     assert "电话号码" in (await harness.say(8041, "打我手机"))["text"]
-    assert "称呼" in (await harness.say(8041, "+86 139-1234-5678"))["text"]
+    kept, asked = await say_twice(harness, 8041, "+86 139-1234-5678")
+    assert "+86 139-1234-5678" in kept["text"] and "称呼" in asked["text"]
     assert "最多 50" in (await harness.say(8041, "名" * 51))["text"]
     summary = await harness.say(8041, "<b>王</b>")
     assert "<b>王</b>" in summary["text"]  # escaped by the bot, so shown literally
@@ -303,6 +304,59 @@ async def test_cancel_leaves_any_step(harness, org):
     assert not await Wish.filter(resident_id=8051).exists()
 
 
+async def say_twice(harness, user_id: int, text: str) -> list[dict]:
+    """Send text; the bot's next two messages (what it kept, then the next question)."""
+    return await harness.replies(user_id, await harness.client.send_text(user_id, text), 2)
+
+
+async def share_button(harness, user_id: int) -> list[dict]:
+    """The buttons of the reply keyboard under the user's message box ([] when none)."""
+    keyboard = (await harness.client.chat(user_id))["chat"].get("reply_keyboard") or {}
+    return [button for row in keyboard.get("keyboard", []) for button in row]
+
+
+async def to_the_phone_step(harness, user_id: int) -> None:
+    await harness.client.user(user_id, "居民")
+    await harness.say(user_id, "/menu")
+    await tap(harness, user_id, "提交心愿")
+    await harness.say(user_id, "楼下路灯不亮了")
+    await tap(harness, user_id, "不确定")
+    await tap(harness, user_id, "南园社区")
+
+
+async def test_the_phone_number_is_shared_with_one_tap(harness, org):
+    await to_the_phone_step(harness, 8091)
+    [button] = await share_button(harness, 8091)
+    assert button["request_contact"] and "手机号" in button["text"]
+
+    message_id = await harness.client.send_contact(8091, "+8613912345678")
+    kept, asked = await harness.replies(8091, message_id, 2)
+    assert "+8613912345678" in kept["text"] and "称呼" in asked["text"]
+    assert await share_button(harness, 8091) == []  # taken away once the number is in
+    await tap(harness, 8091, "跳过")
+    await tap(harness, 8091, "提交")
+    assert (await Wish.get(resident_id=8091)).contact_phone == "+8613912345678"
+
+
+async def test_skipping_or_cancelling_the_phone_takes_the_share_button_away(harness, org):
+    await to_the_phone_step(harness, 8092)
+    await tap(harness, 8092, "跳过")
+    assert await share_button(harness, 8092) == []
+    assert "不留电话" in message_content((await harness.client.transcript(8092))[-2])
+    assert "称呼" in message_content(await screen(harness, 8092))
+
+    await to_the_phone_step(harness, 8093)
+    await tap(harness, 8093, "取消")
+    assert await share_button(harness, 8093) == []
+    assert "我的心愿" in " ".join(buttons(await screen(harness, 8093)))  # back at the menu
+
+    await to_the_phone_step(harness, 8094)
+    message_id = await harness.client.send_text(8094, "/cancel")
+    cancelled, menu = await harness.replies(8094, message_id, 2)
+    assert "已取消" in cancelled["text"] and await share_button(harness, 8094) == []
+    assert not await Wish.filter(resident_id__in=[8092, 8093, 8094]).exists()
+
+
 async def test_community_choice_is_paged_and_puts_the_members_own_first(harness, org):
     for number in range(1, 10):
         await create_org_unit(f"测试社区{number:02d}", OrgKind.COMMUNITY, org.street)
@@ -322,7 +376,8 @@ async def test_community_choice_is_paged_and_puts_the_members_own_first(harness,
     answer = await forge(harness, 8061, f"wfu:{org.nanyuan_1.id}")  # a branch, not a community
     assert "按钮" in answer["text"]
     await tap(harness, 8061, "测试社区09")
-    assert "电话" in message_content(await screen(harness, 8061))
+    prompt, offer = (await harness.client.transcript(8061))[-2:]
+    assert "电话" in message_content(prompt) and "手机号" in message_content(offer)
 
 
 # --------------------------------------------------------------------------- the wall and the claimant

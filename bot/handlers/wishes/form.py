@@ -9,7 +9,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from bot import wish_keyboards
@@ -95,6 +95,8 @@ async def community_chosen(
     await state.update_data(community_id=callback_data.community_id)
     await state.set_state(WishForm.phone)
     await show(query, phone_prompt(), wish_keyboards.skip_or_cancel(WishFormAction.SKIP_PHONE))
+    await query.message.answer(_("Or tap “📱 Send my phone number” below."),
+                               reply_markup=wish_keyboards.share_phone())
     await query.answer()
 
 
@@ -106,16 +108,27 @@ def phone_prompt() -> str:
 
 
 async def phone_written(message: Message, state: FSMContext) -> None:
-    await state.update_data(phone=clean_contact_phone(message.text))
-    await state.set_state(WishForm.name)
-    await message.answer(name_prompt(), reply_markup=wish_keyboards.skip_or_cancel(WishFormAction.SKIP_NAME))
+    await phone_given(message, state, clean_contact_phone(message.text))
+
+
+async def phone_shared(message: Message, state: FSMContext) -> None:
+    await phone_given(message, state, clean_contact_phone(message.contact.phone_number))
 
 
 async def phone_skipped(query: CallbackQuery, state: FSMContext) -> None:
-    await state.update_data(phone=None)
-    await state.set_state(WishForm.name)
-    await show(query, name_prompt(), wish_keyboards.skip_or_cancel(WishFormAction.SKIP_NAME))
+    await query.message.edit_reply_markup(reply_markup=None)
+    await phone_given(query.message, state, None)
     await query.answer()
+
+
+async def phone_given(message: Message, state: FSMContext, phone: str | None) -> None:
+    """Say what was kept, which also takes the share button away (only a message can), then
+    ask for the name."""
+    await state.update_data(phone=phone)
+    await state.set_state(WishForm.name)
+    said = _("📞 Phone: {phone}").format(phone=escape(phone)) if phone else _("📞 No phone number.")
+    await message.answer(said, reply_markup=ReplyKeyboardRemove())
+    await message.answer(name_prompt(), reply_markup=wish_keyboards.skip_or_cancel(WishFormAction.SKIP_NAME))
 
 
 def name_prompt() -> str:
@@ -185,6 +198,7 @@ def create_router() -> Router:
     router.callback_query.register(community_paged, WishForm.community, WishCommunityPage.filter())
     router.callback_query.register(community_chosen, WishForm.community, WishCommunityChoice.filter())
     router.message.register(phone_written, WishForm.phone, F.text)
+    router.message.register(phone_shared, WishForm.phone, F.contact)
     router.callback_query.register(
         phone_skipped, WishForm.phone, WishFormCallback.filter(F.action == WishFormAction.SKIP_PHONE)
     )

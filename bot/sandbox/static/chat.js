@@ -293,7 +293,8 @@
       for (const button of row) {
         const b = el("button", null, button.text);
         b.type = "button";
-        b.addEventListener("click", () => sendText(button.text));
+        // request_contact: Telegram sends the user's own contact, not the label.
+        b.addEventListener("click", () => (button.request_contact ? sendKind("contact") : sendText(button.text)));
         box.appendChild(b);
       }
     }
