@@ -354,6 +354,7 @@ async def test_skipping_or_cancelling_the_phone_takes_the_share_button_away(harn
     message_id = await harness.client.send_text(8094, "/cancel")
     cancelled, menu = await harness.replies(8094, message_id, 2)
     assert "已取消" in cancelled["text"] and await share_button(harness, 8094) == []
+    assert "我的心愿" in " ".join(buttons(menu))
     assert not await Wish.filter(resident_id__in=[8092, 8093, 8094]).exists()
 
 
