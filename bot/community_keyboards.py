@@ -262,9 +262,10 @@ def team_activities(team: Team, activities: Page[Activity]) -> InlineKeyboardMar
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def roster(activity: Activity, signups: Page[SignUp]) -> InlineKeyboardMarkup:
+def roster(activity: Activity, signups: Page[SignUp], *, recording: bool = True) -> InlineKeyboardMarkup:
+    """The attendance buttons of each sign-up on the page (none before attendance opens)."""
     rows = []
-    for number, signup in enumerate(signups.items, start=signups.first_position):
+    for number, signup in enumerate(signups.items if recording else (), start=signups.first_position):
         rows.append([
             InlineKeyboardButton(text=label.format(number=number), callback_data=AttendanceMark(
                 signup_id=signup.id, outcome=outcome).pack())

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 CHECKIN_OPENS = timedelta(minutes=30)  # before the start
 CHECKIN_CLOSES = timedelta(hours=2)  # after the end
+ATTENDANCE_NOT_YET = N_("Attendance can be recorded from 30 minutes before the start.")
 
 OUTCOMES = (SignUpStatus.ATTENDED, SignUpStatus.EXCUSED, SignUpStatus.NO_SHOW)
 _CORRECTABLE = (SignUpStatus.REGISTERED, SignUpStatus.EXCUSED, SignUpStatus.NO_SHOW)
@@ -52,6 +53,11 @@ _RECORDABLE_FROM = {
 
 def checkin_window(activity: Activity) -> tuple[datetime, datetime]:
     return activity.starts_at - CHECKIN_OPENS, activity.ends_at + CHECKIN_CLOSES
+
+
+def attendance_open(activity: Activity, now: datetime | None = None) -> bool:
+    """Whether organisers can record attendance yet (from ``CHECKIN_OPENS`` before the start)."""
+    return (now or datetime.now(UTC)) >= checkin_window(activity)[0]
 
 
 async def _record(
@@ -87,8 +93,8 @@ async def mark_attendance(
     now = now or datetime.now(UTC)
     if activity.status == ActivityStatus.CANCELLED:
         raise DomainError(N_("This activity has been cancelled."))
-    if now < checkin_window(activity)[0]:
-        raise DomainError(N_("Attendance can be recorded from 30 minutes before the start."))
+    if not attendance_open(activity, now):
+        raise DomainError(ATTENDANCE_NOT_YET)
     return await _record(signup, activity, SignUpStatus(outcome), actor, now)
 
 

@@ -59,7 +59,7 @@ from models.activity_series import (
     generate_occurrences,
     stop_series,
 )
-from models.attendance import OUTCOMES, mark_attendance
+from models.attendance import OUTCOMES, attendance_open, mark_attendance
 from models.errors import DomainError, ValidationError
 from models.members import MANAGEMENT_CATEGORY_LABELS
 from models.org import OrgKind, OrgUnit
@@ -613,6 +613,7 @@ async def _activity_page(
     return render(request, "community/activity.html", {
         "activity": activity, "signups": signups, "forms": {**blank, **forms},
         "scheduled": activity.status == ActivityStatus.SCHEDULED,
+        "attendance_open": attendance_open(activity),
         "outcomes": [str(outcome) for outcome in OUTCOMES],
         "markable": {str(s) for s in (*HOLDING, *OUTCOMES)} - {str(SignUpStatus.ATTENDED)},
     }, status=status)

@@ -230,8 +230,13 @@ async def test_activity_detail_reschedule_cancel_and_attendance(as_user, org, se
     await activity.refresh_from_db()
     assert (activity.place, activity.version) == ("新活动室", 2)
 
-    # Attendance opens 30 minutes before the start: simulate time passing.
+    # Attendance opens 30 minutes before the start: until then the page says so, with no
+    # buttons that would only be refused. Then simulate time passing.
+    html = await (await client.get(page)).text()
+    assert 'id="attendance-later"' in html and "/attendance" not in html
     await Activity.filter(id=activity.id).update(starts_at=datetime.now(UTC) - timedelta(minutes=5))
+    html = await (await client.get(page)).text()
+    assert 'id="attendance-later"' not in html and "/attendance" in html
     signup = await SignUp.get(member_id=first.id)
     response = await post_form(client, page, f"{page}/signups/{signup.id}/attendance",
                                {"status": "bogus"})

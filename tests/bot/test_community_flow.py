@@ -346,6 +346,10 @@ async def test_leader_records_attendance(harness, org):
     await tap(harness, 9601, "义诊服务队")
     assert "您：队长" in (await screen(harness, 9601))["text"]
     await tap(harness, 9601, "服务队活动")
+    await tap(harness, 9601, "义诊下周")  # in two days: no attendance buttons yet, and why
+    roster = await screen(harness, 9601)
+    assert "30 分钟" in roster["text"] and not any("出勤" in b for b in buttons(roster))
+    await tap(harness, 9601, "服务队活动")
     await tap(harness, 9601, "义诊今天")
     assert "队员戊" in (await screen(harness, 9601))["text"]
     assert "已记录" in (await tap(harness, 9601, "1 ✅ 出勤"))["text"]

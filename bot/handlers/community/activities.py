@@ -44,7 +44,7 @@ from models.activities import (
     signups_of,
     upcoming_for,
 )
-from models.attendance import check_in, mark_attendance
+from models.attendance import ATTENDANCE_NOT_YET, attendance_open, check_in, mark_attendance
 from models.audit import Actor
 from models.errors import DomainError, ValidationError
 from models.members import Member
@@ -278,7 +278,10 @@ async def show_roster(query: CallbackQuery, activity: Activity, page: int = 0, *
     for number, signup in enumerate(signups.items, start=signups.first_position):
         lines.append(f"{number}. {escape(signup.member.name)} · {_(SIGN_UP_STATUS_LABELS[signup.status])}")
     lines += signups.footer()
-    await show(query, "\n".join(lines), kb.roster(activity, signups))
+    recording = attendance_open(activity)
+    if signups.items and not recording:
+        lines += ["", _(ATTENDANCE_NOT_YET)]
+    await show(query, "\n".join(lines), kb.roster(activity, signups, recording=recording))
 
 
 async def roster_screen(query: CallbackQuery, callback_data: ActivityCallback, member: Member) -> None:
