@@ -127,8 +127,8 @@ async def test_the_roster_is_paged_for_the_leader_only(harness, org):
     leader = await in_service(harness, org, 9851, "队长孙")
     volunteer = await in_service(harness, org, 9852, "队员孙")
     team = await factories.team(org.nanyuan, scope, leader=leader)
-    activity = await factories.activity(scope, org.nanyuan, team=team, starts_at=later(days=1),
-                                        capacity=None, title="大扫除")
+    activity = await factories.activity(scope, org.nanyuan, team=team, starts_at=later(minutes=20),
+                                        capacity=None, title="大扫除")  # attendance open
     for number in range(1, 13):
         member = await factories.member(org.nanyuan_1, f"志愿者{number:02d}")
         await factories.team_member(team, member, scope)
