@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from contextlib import AsyncExitStack
 
 import pytest
 import pytest_asyncio
+
+from models.demo import load_demo
+from xianfeng.runtime import Running, start
+from xianfeng.settings import Settings
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -43,3 +48,28 @@ async def page(browser):
         yield page
     finally:
         await context.close()
+
+
+@pytest_asyncio.fixture
+async def product(tmp_path):
+    """The whole product in-process, as `xianfeng run` starts it (sandbox, bot, panel,
+    scheduler), with the demo district loaded."""
+    settings = Settings(
+        _env_file=None, database_url=f"sqlite://{tmp_path / 'journey.sqlite3'}", admin_port=0,
+        sandbox_port=0, bot_token=None, redis_url=None, default_locale="zh_Hans",
+    )
+    async with AsyncExitStack() as stack:
+        running = await start(settings, stack)
+        await load_demo()
+        yield running
+
+
+async def log_in_first_admin(page, running: Running) -> str:
+    """Log ``page`` into the panel as the first-run administrator; returns the panel's base URL."""
+    admin = running.admin_url.rstrip("/")
+    await page.goto(f"{admin}/login")
+    await page.fill("#field-username", running.first_admin.username)
+    await page.fill("#field-password", running.first_admin.password)
+    await page.click("main form[action$='/login'] button[type=submit]")
+    await page.wait_for_url(f"{admin}/members**")
+    return admin

@@ -7,14 +7,8 @@ page wider than the screen. On a desktop the same list stays a table.
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
-
-import pytest
-
 from models.activities import Activity, SignUp
-from models.demo import load_demo
-from xianfeng.runtime import start
-from xianfeng.settings import Settings
+from tests.e2e.conftest import log_in_first_admin
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1200, "height": 900}
@@ -41,33 +35,16 @@ async def _layout(page, url: str, column: str) -> dict:
     )
 
 
-@pytest.fixture
-async def panel(browser, tmp_path):
-    settings = Settings(
-        _env_file=None, database_url=f"sqlite://{tmp_path / 'phone.sqlite3'}", admin_port=0,
-        sandbox_port=0, bot_token=None, redis_url=None, default_locale="zh_Hans",
-    )
-    async with AsyncExitStack() as stack:
-        running = await start(settings, stack)
-        await load_demo()
-        yield running
-
-
 async def _logged_in(browser, running, viewport: dict):
     context = await browser.new_context(locale="zh-CN", viewport=viewport, is_mobile=viewport is PHONE)
     page = await context.new_page()
-    admin = running.admin_url.rstrip("/")
-    await page.goto(f"{admin}/login")
-    await page.fill("#field-username", running.first_admin.username)
-    await page.fill("#field-password", running.first_admin.password)
-    await page.click("main form[action$='/login'] button[type=submit]")
-    await page.wait_for_url(f"{admin}/members**")
+    await log_in_first_admin(page, running)
     return context, page
 
 
-async def test_a_list_on_a_phone_is_a_card_per_row(browser, panel):
-    context, page = await _logged_in(browser, panel, PHONE)
-    admin = panel.admin_url.rstrip("/")
+async def test_a_list_on_a_phone_is_a_card_per_row(browser, product):
+    context, page = await _logged_in(browser, product, PHONE)
+    admin = product.admin_url.rstrip("/")
     try:
         for path, column, label in LISTS:
             layout = await _layout(page, admin + path, column)
@@ -80,12 +57,12 @@ async def test_a_list_on_a_phone_is_a_card_per_row(browser, panel):
         await context.close()
 
 
-async def test_an_activity_roster_on_a_phone_keeps_names_on_one_line(browser, panel):
+async def test_an_activity_roster_on_a_phone_keeps_names_on_one_line(browser, product):
     signup = await SignUp.all().order_by("id").first()
     activity = await Activity.get(id=signup.activity_id)
-    context, page = await _logged_in(browser, panel, PHONE)
+    context, page = await _logged_in(browser, product, PHONE)
     try:
-        await page.goto(f"{panel.admin_url.rstrip('/')}/community/activities/{activity.id}")
+        await page.goto(f"{product.admin_url.rstrip('/')}/community/activities/{activity.id}")
         lines = await page.evaluate(
             """() => [...document.querySelectorAll('table.roster td[data-column="member"]')].map((td) => {
                 const range = document.createRange();
@@ -99,10 +76,10 @@ async def test_an_activity_roster_on_a_phone_keeps_names_on_one_line(browser, pa
         await context.close()
 
 
-async def test_the_same_list_on_a_desktop_is_a_table(browser, panel):
-    context, page = await _logged_in(browser, panel, DESKTOP)
+async def test_the_same_list_on_a_desktop_is_a_table(browser, product):
+    context, page = await _logged_in(browser, product, DESKTOP)
     try:
-        layout = await _layout(page, panel.admin_url.rstrip("/") + "/members", "name")
+        layout = await _layout(page, product.admin_url.rstrip("/") + "/members", "name")
         assert layout["rows"] > 0
         assert layout["display"] == "table-cell"
         assert layout["label"] in ("none", "normal")
