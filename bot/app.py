@@ -76,6 +76,7 @@ async def set_commands(bot: Bot, default_locale: str) -> None:
         gettext = translations(locale).gettext
         commands = [
             BotCommand(command="menu", description=gettext("Main menu")),
+            BotCommand(command="cancel", description=gettext("Stop what you are doing")),
             BotCommand(command="language", description=gettext("Choose your language")),
             BotCommand(command="help", description=gettext("Help")),
         ]

@@ -45,6 +45,9 @@ async def test_run_starts_everything_and_bot_answers(tmp_path):
             reply = await client.wait_for_bot_message(501)
             assert "invitation link" in reply["text"]
         assert running.bot_username == running.sandbox.state.bot_username
+        # Every language's command list offers /cancel, which every conversation mentions.
+        command_lists = running.sandbox.state.commands.values()
+        assert command_lists and all("cancel" in [c["command"] for c in cs] for cs in command_lists)
 
     async with AsyncExitStack() as stack:  # a second start: the admin exists, no new password
         running = await start(settings, stack, bot=False, scheduler=False)

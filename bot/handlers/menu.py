@@ -42,7 +42,8 @@ async def help_command(message: Message) -> None:
 def help_text() -> str:
     return _(
         "<b>Xianfeng</b> helps Party members take part in community programmes.\n\n"
-        "/menu — main menu\n/language — choose your language\n/help — this help\n\n"
+        "/menu — main menu\n/cancel — stop what you are doing\n/language — choose your language\n"
+        "/help — this help\n\n"
         "Use the buttons under the messages. If something goes wrong, your branch secretary can help."
     )
 

@@ -113,6 +113,7 @@ async def test_language_follows_telegram_then_saved_choice(harness, org):
 
     reply = await harness.say(7040, "/help")
     assert "語言" in reply["text"]  # the saved choice beats Telegram's language_code
+    assert "/cancel — 取消目前操作" in reply["text"]
 
 
 async def test_menu_language_button(harness, org):
