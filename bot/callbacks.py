@@ -104,6 +104,12 @@ class WishConfirmCallback(CallbackData, prefix="wy"):
     satisfaction: Satisfaction | None = None
 
 
+class WishNotDoneCallback(CallbackData, prefix="wn"):
+    """The resident says a wish marked done is not done yet."""
+
+    wish_id: int
+
+
 class WishRateCallback(CallbackData, prefix="wz"):
     wish_id: int
     satisfaction: Satisfaction

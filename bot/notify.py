@@ -153,6 +153,20 @@ async def wish_done(wish: Wish) -> OutboxMessage | None:
 # --------------------------------------------------------------------------- to the claimant
 
 
+async def wish_not_done(wish: Wish) -> OutboxMessage | None:
+    """After :func:`models.wishes.reopen_wish`: the resident says it is not done yet."""
+    if (to := await _claimant(wish)) is None:
+        return None
+    _ = to.gettext
+    reopened = await AuditEntry.filter(
+        action="wish.not_done", object_type="Wish", object_id=str(wish.id)
+    ).order_by("-id").first()
+    text = _("↩️ The resident says the wish “{wish}” is not done yet. Please get in touch with "
+             "them; it is back among your claimed wishes.").format(wish=excerpt(wish.text))
+    return await to.send(text, kind="wish.not_done",
+                         dedup_key=f"wish:{wish.id}:not_done:{reopened.id if reopened else 0}")
+
+
 async def wish_fulfilled(wish: Wish) -> OutboxMessage | None:
     """After :func:`models.wishes.confirm_fulfilled`, by the resident or a secretary."""
     if (to := await _claimant(wish)) is None:

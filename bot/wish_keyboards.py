@@ -33,6 +33,7 @@ from bot.callbacks import (
     WishConfirmCallback,
     WishFormAction,
     WishFormCallback,
+    WishNotDoneCallback,
     WishRateCallback,
 )
 from bot.keyboard_builder import InlineKeyboardBuilder
@@ -157,7 +158,8 @@ def withdraw_confirmation(wish: Wish) -> InlineKeyboardMarkup:
 
 
 def confirm_fulfilment(wish: Wish, gettext: Gettext) -> InlineKeyboardMarkup:
-    """Sent with the "done" notification: confirm, or confirm and rate in one tap."""
+    """Sent with the "done" notification: confirm, or confirm and rate in one tap, or say it
+    is not done yet."""
     builder = InlineKeyboardBuilder()
     builder.button(text=gettext("✅ Confirm fulfilled"), callback_data=WishConfirmCallback(wish_id=wish.id))
     for satisfaction in Satisfaction:
@@ -165,7 +167,8 @@ def confirm_fulfilment(wish: Wish, gettext: Gettext) -> InlineKeyboardMarkup:
             text=f"{SATISFACTION_ICONS[satisfaction]} {gettext(SATISFACTION_LABELS[satisfaction])}",
             callback_data=WishConfirmCallback(wish_id=wish.id, satisfaction=satisfaction),
         )
-    builder.adjust(1, 3)
+    builder.button(text=gettext("↩️ Not done yet"), callback_data=WishNotDoneCallback(wish_id=wish.id))
+    builder.adjust(1, 3, 1)
     return builder.as_markup()
 
 

@@ -283,6 +283,17 @@ async def mark_done(wish: Wish, member: Member) -> Wish:
     )
 
 
+async def reopen_wish(wish: Wish, resident: TelegramUser) -> Wish:
+    """The resident says a wish marked done is not done yet: it goes back to its claimant,
+    who is still on it (no card until it is confirmed)."""
+    if wish.resident_id != resident.id:
+        raise PermissionDenied(N_("Only the resident who made this wish can say so."))
+    return await _transition(
+        wish, (WishStatus.DONE,), resident_actor(resident), "wish.not_done",
+        N_("This wish is not awaiting confirmation."), status=WishStatus.CLAIMED, done_at=None,
+    )
+
+
 async def confirm_fulfilled(
     wish: Wish, actor: audit.Actor, *, by_resident: TelegramUser | None = None,
     satisfaction: Satisfaction | None = None,

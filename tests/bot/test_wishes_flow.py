@@ -21,6 +21,7 @@ from models.wishes import (
     WishCategory,
     WishStatus,
     claim_wish,
+    mark_done,
     publish_wish,
     reject_wish,
     submit_wish,
@@ -211,6 +212,51 @@ async def test_confirm_first_then_rate_and_double_taps(harness, org):
     await tap(harness, 8011, "不满意")
     assert (await Wish.get(id=wish.id)).satisfaction == Satisfaction.UNSATISFIED
     assert "不满意" in message_content(await screen(harness, 8011))
+
+
+async def test_the_resident_says_not_done_yet_and_the_claimant_carries_on(harness, org):
+    claimant = await bound_member(harness, org.nanyuan_1, 8121, "李建国", residence_community=org.nanyuan.id)
+    await harness.client.user(8021, "居民", started=True)
+    wish = await factories.published_wish(org.nanyuan, resident=await TelegramUser.create(id=8021))
+    wall = await open_wall(harness, 8121)
+    await tap(harness, 8121, "认领第 1 条")
+    await tap(harness, 8121, "标记完成")
+    await deliver(harness)
+    notification = await screen(harness, 8021)
+    assert "还没办好" in " ".join(buttons(notification))
+
+    answers = await double_tap(harness, 8021, notification, "还没办好")
+    assert sorted("不需要确认" in text for text in answers) == [False, True]  # the second tap
+    wish = await Wish.get(id=wish.id)
+    assert (wish.status, wish.claimant_id, wish.done_at) == (WishStatus.CLAIMED, claimant.id, None)
+    assert "已转告" in message_content(await harness.client.message(8021, notification["message_id"]))
+    assert await AuditEntry.filter(action="wish.not_done", object_id=str(wish.id)).count() == 1
+    assert not await PointCard.filter(member_id=claimant.id).exists()
+    # The old confirmation buttons are stale now: no card from them.
+    assert "不需要确认" in (await forge(harness, 8021, f"wy:{wish.id}:"))["text"]
+    assert not await PointCard.filter(member_id=claimant.id).exists()
+
+    await deliver(harness)
+    assert "还没有办好" in message_content(await screen(harness, 8121))
+    # Still the claimant's: they finish it, and the resident is asked again.
+    await harness.say(8121, "/menu")
+    await tap(harness, 8121, "我认领的心愿")
+    await tap(harness, 8121, "第 1 条")
+    await tap(harness, 8121, "标记完成")
+    await deliver(harness)
+    await tap(harness, 8021, "确认已实现")
+    assert (await Wish.get(id=wish.id)).status == WishStatus.FULFILLED
+    assert await PointCard.filter(member_id=claimant.id).count() == 1
+
+
+async def test_only_the_resident_can_say_not_done(harness, org):
+    claimant = await bound_member(harness, org.nanyuan_1, 8131, "李建国", residence_community=org.nanyuan.id)
+    wish = await factories.published_wish(org.nanyuan, resident=await TelegramUser.create(id=8031))
+    await claim_wish(wish, claimant)
+    await mark_done(wish, claimant)
+    answer = await forge(harness, 8131, f"wn:{wish.id}")  # the claimant forging the resident's button
+    assert "按钮" in answer["text"]
+    assert (await Wish.get(id=wish.id)).status == WishStatus.DONE
 
 
 # --------------------------------------------------------------------------- the resident's side

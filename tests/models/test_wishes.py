@@ -20,6 +20,7 @@ from models.wishes import (
     mark_done,
     publish_wish,
     release_wish,
+    reopen_wish,
     submit_wish,
     withdraw_wish,
 )
@@ -59,6 +60,24 @@ async def test_withdraw_only_by_resident_and_before_claim(org):
     await claim_wish(wish, await factories.member(org.nanyuan_1))
     with pytest.raises(DomainError):
         await withdraw_wish(wish, resident)
+
+
+async def test_not_done_yet_goes_back_to_the_claimant_only_from_the_resident(org):
+    resident = await TelegramUser.create(id=903)
+    stranger = await TelegramUser.create(id=904)
+    member = await factories.member(org.nanyuan_1)
+    wish = await factories.published_wish(org.nanyuan, resident=resident)
+    await claim_wish(wish, member)
+    with pytest.raises(DomainError):  # not marked done yet
+        await reopen_wish(wish, resident)
+    await mark_done(wish, member)
+    with pytest.raises(PermissionDenied):
+        await reopen_wish(wish, stranger)
+    await reopen_wish(wish, resident)
+    assert (wish.status, wish.claimant_id, wish.done_at) == (WishStatus.CLAIMED, member.id, None)
+    with pytest.raises(DomainError):  # a resident cannot confirm what is not done
+        await confirm_fulfilled(wish, Actor.system(), by_resident=resident)
+    assert not await PointCard.filter(member=member).exists()
 
 
 async def test_release_puts_the_wish_back_on_the_wall(org):

@@ -18,6 +18,7 @@ from bot.callbacks import (
     MyWishAction,
     MyWishCallback,
     WishConfirmCallback,
+    WishNotDoneCallback,
     WishRateCallback,
 )
 from bot.handlers.common import show, stale_button
@@ -33,6 +34,7 @@ from models.wishes import (
     confirm_fulfilled,
     get_resident_wish,
     rate_wish,
+    reopen_wish,
     resident_actor,
     wishes_of_resident,
     withdraw_wish,
@@ -130,6 +132,20 @@ async def fulfilment_confirmed(
     await query.answer()
 
 
+async def not_done(query: CallbackQuery, callback_data: WishNotDoneCallback, tg_user: TelegramUser) -> None:
+    wish = await get_resident_wish(callback_data.wish_id, tg_user)
+    if wish is None:
+        await stale_button(query)
+        return
+    async with in_transaction():  # back to the claimant, and the claimant told, or neither
+        await reopen_wish(wish, tg_user)
+        await notify.wish_not_done(wish)
+    await show(query, _("↩️ Thank you for telling us. The member who took on your wish “{wish}” "
+                        "has been told it is not done yet and will get in touch.").format(
+        wish=excerpt(wish.text)))
+    await query.answer()
+
+
 async def rated(query: CallbackQuery, callback_data: WishRateCallback, tg_user: TelegramUser) -> None:
     wish = await get_resident_wish(callback_data.wish_id, tg_user)
     if wish is None:
@@ -153,5 +169,6 @@ def create_router() -> Router:
         withdraw_confirmed, MyWishCallback.filter(F.action == MyWishAction.WITHDRAW_CONFIRMED)
     )
     router.callback_query.register(fulfilment_confirmed, WishConfirmCallback.filter())
+    router.callback_query.register(not_done, WishNotDoneCallback.filter())
     router.callback_query.register(rated, WishRateCallback.filter())
     return router
