@@ -71,9 +71,10 @@ async def test_done_notification_carries_confirm_and_rating_buttons(org):
     row = await notify.wish_done(wish)
 
     buttons = [button for line in row.reply_markup["inline_keyboard"] for button in line]
-    assert [b["text"] for b in buttons] == ["✅ 确认已实现", "😊 满意", "🙂 基本满意", "🙁 不满意"]
+    assert [b["text"] for b in buttons] == ["✅ 确认已实现", "😊 满意", "🙂 基本满意", "🙁 不满意", "↩️ 还没办好"]
     assert [b["callback_data"] for b in buttons] == [
-        f"wy:{wish.id}:", f"wy:{wish.id}:satisfied", f"wy:{wish.id}:basic", f"wy:{wish.id}:unsatisfied"]
+        f"wy:{wish.id}:", f"wy:{wish.id}:satisfied", f"wy:{wish.id}:basic", f"wy:{wish.id}:unsatisfied",
+        f"wn:{wish.id}"]
 
 
 async def test_panel_events_reach_the_resident(org):
