@@ -177,6 +177,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/wishes/{wish_id:\d+}/reject", wishes.reject, name="wish.reject")
     router.add_post(r"/wishes/{wish_id:\d+}/release", wishes.release, name="wish.release")
     router.add_post(r"/wishes/{wish_id:\d+}/fulfil", wishes.fulfil, name="wish.fulfil")
+    router.add_post(r"/wishes/{wish_id:\d+}/reopen", wishes.reopen, name="wish.reopen")
     router.add_get("/public/wall/{token}", public(public_wall.wish_wall), name="public.wall")
 
     c = community

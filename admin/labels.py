@@ -98,7 +98,7 @@ WISH_ACTION_LABELS = {
     "wish.claim": N_("Claimed"),
     "wish.release": N_("Released back to the wall"),
     "wish.done": N_("Marked as done by the claimant"),
-    "wish.not_done": N_("Not done yet, says the resident"),
+    "wish.not_done": N_("Not done yet: back to the claimant"),
     "wish.fulfil": N_("Fulfilment confirmed"),
     "wish.rate": N_("Rated by the resident"),
     "wish.overdue": N_("Deadline passed: overdue alert"),

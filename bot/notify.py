@@ -154,15 +154,20 @@ async def wish_done(wish: Wish) -> OutboxMessage | None:
 
 
 async def wish_not_done(wish: Wish) -> OutboxMessage | None:
-    """After :func:`models.wishes.reopen_wish`: the resident says it is not done yet."""
+    """After :func:`models.wishes.reopen_wish`, by the resident or a secretary."""
     if (to := await _claimant(wish)) is None:
         return None
     _ = to.gettext
     reopened = await AuditEntry.filter(
         action="wish.not_done", object_type="Wish", object_id=str(wish.id)
     ).order_by("-id").first()
-    text = _("↩️ The resident says the wish “{wish}” is not done yet. Please get in touch with "
-             "them; it is back among your claimed wishes.").format(wish=excerpt(wish.text))
+    if reopened is not None and reopened.actor_admin_id is not None:
+        text = _("↩️ The community says the wish “{wish}” is not done yet. Please get in touch "
+                 "with the resident; it is back among your claimed wishes.")
+    else:
+        text = _("↩️ The resident says the wish “{wish}” is not done yet. Please get in touch "
+                 "with them; it is back among your claimed wishes.")
+    text = text.format(wish=excerpt(wish.text))
     return await to.send(text, kind="wish.not_done",
                          dedup_key=f"wish:{wish.id}:not_done:{reopened.id if reopened else 0}")
 

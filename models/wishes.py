@@ -283,13 +283,15 @@ async def mark_done(wish: Wish, member: Member) -> Wish:
     )
 
 
-async def reopen_wish(wish: Wish, resident: TelegramUser) -> Wish:
-    """The resident says a wish marked done is not done yet: it goes back to its claimant,
-    who is still on it (no card until it is confirmed)."""
-    if wish.resident_id != resident.id:
+async def reopen_wish(
+    wish: Wish, actor: audit.Actor, *, by_resident: TelegramUser | None = None,
+) -> Wish:
+    """The resident (in the bot) or a secretary (in the panel) says a wish marked done is not
+    done yet: it goes back to its claimant, who is still on it (no card until confirmed)."""
+    if by_resident is not None and wish.resident_id != by_resident.id:
         raise PermissionDenied(N_("Only the resident who made this wish can say so."))
     return await _transition(
-        wish, (WishStatus.DONE,), resident_actor(resident), "wish.not_done",
+        wish, (WishStatus.DONE,), actor, "wish.not_done",
         N_("This wish is not awaiting confirmation."), status=WishStatus.CLAIMED, done_at=None,
     )
 

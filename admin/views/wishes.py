@@ -58,6 +58,7 @@ from models.wishes import (
     publish_wish,
     reject_wish,
     release_wish,
+    reopen_wish,
     submit_wish,
     wish_history,
 )
@@ -461,6 +462,17 @@ async def release(request: web.Request) -> web.StreamResponse:
     )
     if errors:
         return await _detail_page(request, wish, release=FormState(values, errors), status=422)
+    return see_other(wish_path(wish.id))
+
+
+async def reopen(request: web.Request) -> web.StreamResponse:
+    """The secretary (who checked with the resident) says a done wish is not done yet."""
+    wish = await _writable_wish(request)
+    await request.post()  # the CSRF token only
+    actor = current_actor(request)
+    errors = await _apply(request, wish, lambda: reopen_wish(wish, actor), notify.wish_not_done)
+    if errors:
+        return await _detail_page(request, wish, status=422)
     return see_other(wish_path(wish.id))
 
 

@@ -349,6 +349,33 @@ async def test_secretary_confirms_a_done_wish_and_the_claimant_gets_one_card(
     assert await OutboxMessage.all().count() == 1
 
 
+async def test_secretary_sends_a_done_wish_back_to_its_claimant(as_user, org, claimant):
+    wish = await factories.published_wish(org.nanyuan)
+    await claim_wish(wish, claimant)
+    await mark_done(wish, claimant)
+    client = await as_user("nanyuan")
+    html = await (await client.get(f"/wishes/{wish.id}")).text()
+    assert f'action="/wishes/{wish.id}/reopen"' in html
+
+    response = await post_form(client, f"/wishes/{wish.id}", f"/wishes/{wish.id}/reopen", {})
+    assert response.status == 303
+    wish = await Wish.get(id=wish.id)
+    assert (wish.status, wish.claimant_id, wish.done_at) == (WishStatus.CLAIMED, claimant.id, None)
+    assert not await PointCard.filter(member=claimant).exists()
+    message = await OutboxMessage.get()
+    assert (message.kind, message.chat_id) == ("wish.not_done", 5001)
+    assert zh("↩️ The community says the wish “{wish}” is not done yet. Please get in touch "
+              "with the resident; it is back among your claimed wishes.", wish=wish.text) in message.text
+    html = await (await client.get(f"/wishes/{wish.id}")).text()
+    assert zh("Not done yet: back to the claimant") in html  # the wish's timeline
+    assert f'action="/wishes/{wish.id}/reopen"' not in html
+
+    # Again (a stale page): refused, nothing more sent.
+    response = await post_form(client, f"/wishes/{wish.id}", f"/wishes/{wish.id}/reopen", {})
+    assert response.status == 400
+    assert await OutboxMessage.all().count() == 1
+
+
 async def test_only_a_done_wish_can_be_confirmed(as_user, org, claimant):
     wish = await factories.published_wish(org.nanyuan)
     await claim_wish(wish, claimant)
@@ -455,6 +482,7 @@ async def test_staff_reads_without_personal_data_and_changes_nothing(as_user, or
         for private in ("钱奶奶", "13611112222", "王阿姨", "13700000000"):
             assert private not in html, (page, private)
         assert "/publish" not in html and "/fulfil" not in html and "/release" not in html
+        assert "/reopen" not in html
     assert listed_texts(await (await client.get("/wishes", params={"q": "1361111"})).text()) == []
     for export in ("/wishes/export.xlsx", "/wishes/review/export.xlsx"):
         rows = read_xlsx(await (await client.get(export)).read())
@@ -470,6 +498,7 @@ async def test_staff_reads_without_personal_data_and_changes_nothing(as_user, or
         (f"/wishes/{collected.id}/reject", {"reason": "x"}),
         (f"/wishes/{done.id}/release", {"reason": "x"}),
         (f"/wishes/{done.id}/fulfil", {}),
+        (f"/wishes/{done.id}/reopen", {}),
     ]
     for action, data in attempts:
         response = await post_form(client, "/wishes", action, data)

@@ -69,11 +69,11 @@ async def test_not_done_yet_goes_back_to_the_claimant_only_from_the_resident(org
     wish = await factories.published_wish(org.nanyuan, resident=resident)
     await claim_wish(wish, member)
     with pytest.raises(DomainError):  # not marked done yet
-        await reopen_wish(wish, resident)
+        await reopen_wish(wish, Actor.system(), by_resident=resident)
     await mark_done(wish, member)
     with pytest.raises(PermissionDenied):
-        await reopen_wish(wish, stranger)
-    await reopen_wish(wish, resident)
+        await reopen_wish(wish, Actor.system(), by_resident=stranger)
+    await reopen_wish(wish, Actor.system(), by_resident=resident)
     assert (wish.status, wish.claimant_id, wish.done_at) == (WishStatus.CLAIMED, member.id, None)
     with pytest.raises(DomainError):  # a resident cannot confirm what is not done
         await confirm_fulfilled(wish, Actor.system(), by_resident=resident)

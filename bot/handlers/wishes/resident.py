@@ -138,7 +138,7 @@ async def not_done(query: CallbackQuery, callback_data: WishNotDoneCallback, tg_
         await stale_button(query)
         return
     async with in_transaction():  # back to the claimant, and the claimant told, or neither
-        await reopen_wish(wish, tg_user)
+        await reopen_wish(wish, resident_actor(tg_user), by_resident=tg_user)
         await notify.wish_not_done(wish)
     await show(query, _("↩️ Thank you for telling us. The member who took on your wish “{wish}” "
                         "has been told it is not done yet and will get in touch.").format(
