@@ -35,17 +35,26 @@ async def menu_command(message: Message, state: FSMContext, member: Member | Non
     await show_menu(message, member)
 
 
-async def help_command(message: Message) -> None:
-    await message.answer(help_text(), reply_markup=keyboards.back_to_menu())
+async def help_command(message: Message, member: Member | None) -> None:
+    await message.answer(help_text(member), reply_markup=keyboards.back_to_menu())
 
 
-def help_text() -> str:
-    return _(
-        "<b>Xianfeng</b> helps Party members take part in community programmes.\n\n"
+def help_text(member: Member | None) -> str:
+    commands = _(
         "/menu — main menu\n/cancel — stop what you are doing\n/language — choose your language\n"
-        "/help — this help\n\n"
-        "Use the buttons under the messages. If something goes wrong, your branch secretary can help."
+        "/help — this help"
     )
+    if member is None:  # a resident: the bot is where they make micro-wishes
+        return _(
+            "<b>Xianfeng</b> lets residents ask their community's Party members for help with a "
+            "micro-wish, and follow it.\n\n{commands}\n\n"
+            "Use the buttons under the messages. Party members: open the invitation link your "
+            "branch secretary gave you."
+        ).format(commands=commands)
+    return _(
+        "<b>Xianfeng</b> helps Party members take part in community programmes.\n\n{commands}\n\n"
+        "Use the buttons under the messages. If something goes wrong, your branch secretary can help."
+    ).format(commands=commands)
 
 
 async def menu_home(query: CallbackQuery, state: FSMContext, member: Member | None) -> None:
@@ -54,8 +63,8 @@ async def menu_home(query: CallbackQuery, state: FSMContext, member: Member | No
     await query.answer()
 
 
-async def menu_help(query: CallbackQuery) -> None:
-    await show(query, help_text(), keyboards.back_to_menu())
+async def menu_help(query: CallbackQuery, member: Member | None) -> None:
+    await show(query, help_text(member), keyboards.back_to_menu())
     await query.answer()
 
 

@@ -114,6 +114,16 @@ async def test_language_follows_telegram_then_saved_choice(harness, org):
     reply = await harness.say(7040, "/help")
     assert "語言" in reply["text"]  # the saved choice beats Telegram's language_code
     assert "/cancel — 取消目前操作" in reply["text"]
+    assert "微心願" in reply["text"] and "邀請連結" in reply["text"]  # a resident's help
+
+
+async def test_a_members_help_is_about_the_programmes(harness, org):
+    from tests.bot.test_wishes_flow import bound_member
+
+    await bound_member(harness, org.nanyuan_1, 7045, "党员")
+    reply = await harness.say(7045, "/help")
+    assert "参与社区各项活动" in reply["text"] and "支部书记" in reply["text"]
+    assert "/cancel — 取消当前操作" in reply["text"] and "微心愿" not in reply["text"]
 
 
 async def test_menu_language_button(harness, org):
@@ -171,7 +181,7 @@ async def test_expiry_is_checked_at_redemption_time(harness, org):
 
 
 async def test_a_crash_in_a_handler_gets_a_translated_apology(harness, org, monkeypatch, caplog):
-    def broken():
+    def broken(*_):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("bot.handlers.menu.help_text", broken)
