@@ -121,6 +121,8 @@ COMMUNITY_FIELD_LABELS = {
     "capacity": N_("Places"),
     "taken": N_("Taken"),
     "is_open": N_("Open"),
+    "takes_requests": N_("Takes requests to join"),
+    "created": N_("Created"),
     "title": N_("Title"),
     "place": N_("Place"),
     "team": N_("Team"),

@@ -283,6 +283,9 @@ async def test_teams_create_requests_and_leader(as_user, org):
     assert response.status == 303
     team = await Team.get()
     page = f"/community/teams/{team.id}"
+    # The list says what a team's flags are, not a post's (待认领) or a request's (收到).
+    headers = re.findall(r'<th scope="col"[^>]*>\s*(?:<a [^>]*>)?([^<▲▼]+)', await (await client.get("/community/teams")).text())
+    assert [h.strip() for h in headers][-2:] == [zh("Takes requests to join"), zh("Created")]
     joiner = await factories.member(org.nanyuan_1, "甲", residence_community=org.nanyuan.id)
     other = await factories.member(org.nanyuan_1, "乙", residence_community=org.nanyuan.id)
     request_one = await request_to_join(team, joiner)
