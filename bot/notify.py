@@ -120,15 +120,21 @@ async def wish_progress(wish: Wish, progress: WishProgress) -> OutboxMessage | N
     )
 
 
+async def _latest_entry(wish: Wish, action: str) -> AuditEntry | None:
+    """The wish's newest audit entry of ``action``: what names one of several alike events
+    (a dedup key), and who caused it."""
+    return await AuditEntry.filter(
+        action=action, object_type="Wish", object_id=str(wish.id)
+    ).order_by("-id").first()
+
+
 async def wish_released(wish: Wish) -> OutboxMessage | None:
     """After :func:`models.wishes.release_wish`, by the claimant or a secretary."""
     if (to := await _resident(wish)) is None:
         return None
     _ = to.gettext
     # The release clears the claim's fields, so its audit entry is what names this release.
-    release = await AuditEntry.filter(
-        action="wish.release", object_type="Wish", object_id=str(wish.id)
-    ).order_by("-id").first()
+    release = await _latest_entry(wish, "wish.release")
     text = _("The member who took on your wish “{wish}” could not carry on. "
              "Your wish is back on the wish wall for another member.").format(wish=excerpt(wish.text))
     return await to.send(text, kind="wish.released",
@@ -158,9 +164,7 @@ async def wish_not_done(wish: Wish) -> OutboxMessage | None:
     if (to := await _claimant(wish)) is None:
         return None
     _ = to.gettext
-    reopened = await AuditEntry.filter(
-        action="wish.not_done", object_type="Wish", object_id=str(wish.id)
-    ).order_by("-id").first()
+    reopened = await _latest_entry(wish, "wish.not_done")
     if reopened is not None and reopened.actor_admin_id is not None:
         text = _("↩️ The community says the wish “{wish}” is not done yet. Please get in touch "
                  "with the resident; it is back among your claimed wishes.")

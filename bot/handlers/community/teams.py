@@ -30,7 +30,6 @@ from models.registration import member_communities
 from models.teams import (
     MEMBERSHIP_STATUS_LABELS,
     TEAM_ROLE_LABELS,
-    MembershipStatus,
     Team,
     TeamMembership,
     TeamRole,
@@ -86,11 +85,11 @@ async def show_team(query: CallbackQuery, team: Team, member: Member) -> None:
     lines.append(_("Members: {count}").format(count=len(members)))
     if not team.is_open and membership is None:
         lines.append(_("The team is not taking new members right now."))
+    leader = await is_leader(team.id, member)
     if membership is not None:
-        active_leader = membership.status == MembershipStatus.ACTIVE and membership.role == TeamRole.LEADER
-        label = TEAM_ROLE_LABELS[TeamRole.LEADER] if active_leader else MEMBERSHIP_STATUS_LABELS[membership.status]
+        label = TEAM_ROLE_LABELS[TeamRole.LEADER] if leader else MEMBERSHIP_STATUS_LABELS[membership.status]
         lines.append(_("You: {status}").format(status=_(label)))
-    await show(query, "\n".join(lines), kb.team_view(team, membership, await is_leader(team.id, member)))
+    await show(query, "\n".join(lines), kb.team_view(team, membership, leader))
 
 
 async def team_action(

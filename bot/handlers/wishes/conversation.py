@@ -20,13 +20,18 @@ from models.members import Member
 REPLY_KEYBOARD_STATES = (WishForm.phone.state,)
 
 
+async def cancelled_apart(message: Message, notice: str, member: Member | None) -> None:
+    """The notice in a message of its own, which takes the reply keyboard away, then the menu."""
+    await message.answer(notice, reply_markup=ReplyKeyboardRemove())
+    await message.answer(menu_text(member), reply_markup=keyboards.main_menu(member))
+
+
 async def cancel_command(message: Message, state: FSMContext, member: Member | None) -> None:
     current = await state.get_state()
     notice = _("There is nothing to cancel.") if current is None else _("Cancelled. Nothing was saved.")
     await state.clear()
     if current in REPLY_KEYBOARD_STATES:
-        await message.answer(notice, reply_markup=ReplyKeyboardRemove())
-        await message.answer(menu_text(member), reply_markup=keyboards.main_menu(member))
+        await cancelled_apart(message, notice, member)
         return
     await message.answer(f"{notice}\n\n{menu_text(member)}", reply_markup=keyboards.main_menu(member))
 
@@ -37,8 +42,7 @@ async def cancel_button(query: CallbackQuery, state: FSMContext, member: Member 
     notice = _("Cancelled. Nothing was saved.")
     if current in REPLY_KEYBOARD_STATES:
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(notice, reply_markup=ReplyKeyboardRemove())
-        await query.message.answer(menu_text(member), reply_markup=keyboards.main_menu(member))
+        await cancelled_apart(query.message, notice, member)
     else:
         await show(query, f"{notice}\n\n{menu_text(member)}", keyboards.main_menu(member))
     await query.answer()
