@@ -17,6 +17,12 @@ class FirstAdmin:
     username: str
     password: str
 
+    def announcement(self, locale: str) -> str:
+        """The line that shows the login once (by `xianfeng run`, or `xianfeng demo` before it)."""
+        return gettext(locale, N_(
+            "First login — user name: {username}  password: {password}  (shown only once)"
+        )).format(username=self.username, password=self.password)
+
 
 async def ensure_first_admin(locale: str) -> FirstAdmin | None:
     """Create ``admin`` with a random password while nobody administers the organisation's

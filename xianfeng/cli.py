@@ -172,8 +172,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         # Before a first run the demo's secretary would be the only user: make the first
         # login now, as `xianfeng run` would have, so the whole district can be seen.
         if first := await ensure_first_admin(settings.default_locale):
-            print(_t(settings, "First login — user name: {username}  password: {password}  "
-                     "(shown only once)").format(username=first.username, password=first.password))
+            print(first.announcement(settings.default_locale))
         if summary["secretary"]:
             print(_t(settings, "Log into the panel as the secretary of {community}: user name "
                      "{username}, password {password} (shown only this once).").format(

@@ -22,7 +22,7 @@ from bot.sandbox.state import DEFAULT_BOT_USERNAME
 from bot.webhook import WebhookServer, wait_for_tasks
 from locales import gettext, set_default_locale
 from models import clock
-from models.bootstrap import ensure_first_admin
+from models.bootstrap import FirstAdmin, ensure_first_admin
 from models.db import close_db, init_db
 from xianfeng.backup import hold_app_lock
 from models.locks import Leadership, scheduler_lock
@@ -39,7 +39,7 @@ class Running:
     admin_url: str | None = None
     sandbox: SandboxServer | None = None
     bot_username: str | None = None
-    first_admin: object | None = None
+    first_admin: FirstAdmin | None = None
     ready_seconds: float = 0.0
     polling: asyncio.Task | None = None
     bot: Bot | None = None
@@ -210,11 +210,7 @@ def banner(settings: Settings, running: Running) -> str:
     if running.admin_url:
         lines.append(_("Admin panel: {url}").format(url=running.admin_url))
     if running.first_admin is not None:
-        lines.append(
-            _("First login — user name: {username}  password: {password}  (shown only once)").format(
-                username=running.first_admin.username, password=running.first_admin.password
-            )
-        )
+        lines.append(running.first_admin.announcement(settings.default_locale))
     if running.sandbox is not None:
         lines.append(_("Sandbox chat page (no Telegram token configured): {url}").format(
             url=running.sandbox.chat_page_url))

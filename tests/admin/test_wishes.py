@@ -321,12 +321,17 @@ async def test_wish_page_suggests_claimants_with_reasons(as_user, org):
     assert "周老师" not in suggestions and "吴医生" not in suggestions
 
 
+async def done_wish(org, claimant) -> Wish:
+    """A wish on 南园社区's wall, claimed by ``claimant`` and marked done."""
+    wish = await factories.published_wish(org.nanyuan)
+    await claim_wish(wish, claimant)
+    return await mark_done(wish, claimant)
+
+
 async def test_secretary_confirms_a_done_wish_and_the_claimant_gets_one_card(
     as_user, org, claimant
 ):
-    wish = await factories.published_wish(org.nanyuan)
-    await claim_wish(wish, claimant)
-    await mark_done(wish, claimant)
+    wish = await done_wish(org, claimant)
     client = await as_user("nanyuan")
 
     html = await (await client.get(f"/wishes/{wish.id}")).text()
@@ -350,9 +355,7 @@ async def test_secretary_confirms_a_done_wish_and_the_claimant_gets_one_card(
 
 
 async def test_secretary_sends_a_done_wish_back_to_its_claimant(as_user, org, claimant):
-    wish = await factories.published_wish(org.nanyuan)
-    await claim_wish(wish, claimant)
-    await mark_done(wish, claimant)
+    wish = await done_wish(org, claimant)
     client = await as_user("nanyuan")
     html = await (await client.get(f"/wishes/{wish.id}")).text()
     assert f'action="/wishes/{wish.id}/reopen"' in html
@@ -470,9 +473,7 @@ async def test_a_branch_secretary_has_no_wishes(as_user, org):
 
 async def test_staff_reads_without_personal_data_and_changes_nothing(as_user, org, claimant):
     collected = await collected_wish(org.nanyuan, resident_name="钱奶奶", contact_phone="13611112222")
-    done = await factories.published_wish(org.nanyuan)
-    await claim_wish(done, claimant)
-    await mark_done(done, claimant)
+    done = await done_wish(org, claimant)
     client = await as_user("staff")
 
     html = await (await client.get("/wishes")).text()
