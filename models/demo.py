@@ -212,11 +212,13 @@ async def _community_service(scope: Scope, community: OrgUnit, people: list[Memb
             open_to_community=True, scope=scope,
             **({"weekday": day} if frequency == Frequency.WEEKLY else {"day_of_month": day}))
         occurrences = await generate_occurrences(series, now + series.horizon, zone=zone())
-        for index in (leader, *members):
-            if occurrences and index is not None:
+        # The team signs up for its next one (a monthly day may fall past the weeks planned).
+        for index in (leader, *members) if occurrences else ():
+            if index is not None:
                 await sign_up(occurrences[0], people[index])
     title, place, description, places = OPEN_DAY
-    saturday = local_today() + timedelta(days=(5 - local_today().weekday()) % 7 or 7)
+    today = local_today()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)  # the next one, not today
     starts_at = datetime.combine(saturday, time(9), tzinfo=zone())
     await create_activity(secretary, community, title=title, place=place, description=description,
                           starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),
