@@ -88,6 +88,9 @@ TEAMS = (
      ("法律咨询日", "南园社区党群服务中心一楼大厅", Frequency.MONTHLY, 15, time(9, 30), 3)),
     ("平安巡逻队", "夜间在小区巡逻，排查消防和治安隐患", 3, (1,), (), None),
 )
+# Five weeks: more than a month, so the monthly series has its next day planned whatever
+# the date the demo is loaded on (four weeks would miss it from about the 16th).
+PLANNED_WEEKS = 5
 OPEN_DAY = ("垃圾分类宣传日", "南园社区文化广场", "向居民讲解垃圾分类，发放宣传册", 10)
 
 CARD_REASONS = ("协助社区义诊", "楼道清理", "扫雪除冰", "夜间巡逻", "帮助独居老人",
@@ -209,13 +212,12 @@ async def _community_service(scope: Scope, community: OrgUnit, people: list[Memb
         series = await create_series(
             secretary, community, title=title, place=place, frequency=frequency, start_time=start,
             duration=timedelta(hours=hours), starts_on=local_today(), team=team,
-            open_to_community=True, scope=scope,
+            open_to_community=True, weeks_ahead=PLANNED_WEEKS, scope=scope,
             **({"weekday": day} if frequency == Frequency.WEEKLY else {"day_of_month": day}))
-        occurrences = await generate_occurrences(series, now + series.horizon, zone=zone())
-        # The team signs up for its next one (a monthly day may fall past the weeks planned).
-        for index in (leader, *members) if occurrences else ():
+        first, *_ = await generate_occurrences(series, now + series.horizon, zone=zone())
+        for index in (leader, *members):  # the team signs up for its next one
             if index is not None:
-                await sign_up(occurrences[0], people[index])
+                await sign_up(first, people[index])
     title, place, description, places = OPEN_DAY
     today = local_today()
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)  # the next one, not today
