@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 from tortoise.expressions import Q, Subquery
@@ -153,6 +153,13 @@ def unit_name_sort(relation: str, *then: str) -> dict[str, Any]:
     """
     return {"sort": (f"{relation}__name", f"{relation}__id", *then),
             "sort_segments": ({f"{relation}__name__gte": ""},)}
+
+
+class Cell(NamedTuple):
+    key: str  # the column's
+    label: str  # the column's heading, for the phone layout's cards
+    text: str
+    href: str | None
 
 
 @dataclass(frozen=True)
@@ -350,11 +357,17 @@ class Listing:
     def export_columns(self) -> tuple[Column, ...]:
         return tuple(column for column in self.columns if column.in_export)
 
-    def cells(self, item: Any) -> list[tuple[Column, str, str | None]]:
-        """Each table column of ``item``'s row: the column, the text shown and the link (or
-        None). One call per row from the template rather than several per cell."""
-        return [(column, self.display(column, item), column.href(item) if column.href else None)
-                for column in self.table_columns]
+    @cached_property
+    def table_labels(self) -> tuple[str, ...]:
+        """The table columns' headings, translated once per page."""
+        return tuple(self._gettext(column.label) for column in self.table_columns)
+
+    def cells(self, item: Any) -> list[Cell]:
+        """Each table column of ``item``'s row. One call per row from the template rather
+        than several per cell."""
+        return [Cell(column.key, label, self.display(column, item),
+                     column.href(item) if column.href else None)
+                for column, label in zip(self.table_columns, self.table_labels, strict=True)]
 
     @property
     def is_filtered(self) -> bool:

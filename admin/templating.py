@@ -31,13 +31,14 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=jinja2.select_autoescape(("html",), default_for_string=True),
         undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
+        extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["localtime"] = partial(localtime, tz=app[SETTINGS].tz)
     env.globals["labels"] = LABELS
     env.globals["languages"] = LANGUAGE_NAMES
+    env.globals["zip"] = zip
     app[aiohttp_jinja2.static_root_key] = "/static"
     return env
 

@@ -27,7 +27,7 @@ METHODS = [
 
 # As admin/templating.py configures Jinja; not silent: a template the extractor cannot parse
 # would otherwise be skipped, and its strings never checked.
-TEMPLATE_OPTIONS = {"extensions": "jinja2.ext.i18n,jinja2.ext.do", "silent": "false"}
+TEMPLATE_OPTIONS = {"extensions": "jinja2.ext.i18n", "silent": "false"}
 
 
 def extracted_msgids() -> dict[str, str]:
