@@ -21,7 +21,7 @@ def report_tables(report: Report, gettext: Callable[[str], str]) -> list[tuple[s
     metric_names = [_(METRICS[m]) for m in metrics]
 
     def unit_rows(rows: list[dict], *extra: tuple[str, str]) -> list[Sequence]:
-        header = [_(N_("Name")), *(_(label) for _key, label in extra), *metric_names]
+        header = [_(N_("Name of the unit")), *(_(label) for _key, label in extra), *metric_names]
         return [header] + [
             [row["name"], *(row.get(key, "") for key, _label in extra), *(row["counts"].get(m, 0) for m in metrics)]
             for row in rows
@@ -45,7 +45,7 @@ def report_tables(report: Report, gettext: Callable[[str], str]) -> list[tuple[s
         sheets.append((_(N_("Sub-districts")), unit_rows(data["streets"])))
     sheets.append((_(N_("Communities")), unit_rows(data["communities"], ("street", N_("Sub-district")))))
     sheets.append((_(N_("Work units")), unit_rows(data["work_units"])))
-    idle = [[_(N_("Kind")), _(N_("Name"))]]
+    idle = [[_(N_("Kind")), _(N_("Name of the unit"))]]
     idle += [[_(N_("Community")), row["name"]] for row in data["idle_communities"]]
     idle += [[_(N_("Work unit")), row["name"]] for row in data["idle_work_units"]]
     sheets.append((_(N_("No activity")), idle))

@@ -297,7 +297,7 @@ def post_path(post_id: int) -> str:
 POST_LIST = ListSpec(
     name="service_posts",
     columns=(
-        Column("name", LABEL["name"], lambda p: p.name, href=lambda p: post_path(p.id),
+        Column("name", LABEL["post_name"], lambda p: p.name, href=lambda p: post_path(p.id),
                sort=("name",)),
         Column("community", LABEL["community"], lambda p: p.community.name,
                sort=("community__name",)),
@@ -717,7 +717,7 @@ def team_path(team_id: int) -> str:
 TEAM_LIST = ListSpec(
     name="teams",
     columns=(
-        Column("name", LABEL["name"], lambda t: t.name, href=lambda t: team_path(t.id),
+        Column("name", LABEL["team_name"], lambda t: t.name, href=lambda t: team_path(t.id),
                sort=("name",)),
         Column("community", LABEL["community"], lambda t: t.community.name,
                sort=("community__name",)),

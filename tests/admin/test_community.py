@@ -34,6 +34,10 @@ def local_input(delta: timedelta, zone: ZoneInfo) -> str:
     return (datetime.now(zone) + delta).strftime("%Y-%m-%dT%H:%M")
 
 
+def column_headers(html: str) -> list[str]:
+    return [h.strip() for h in re.findall(r'<th scope="col"[^>]*>\s*(?:<a [^>]*>)?([^<▲▼]+)', html)]
+
+
 async def reporter(branch, name, community, occupation="教师"):
     member = await factories.member(branch, name, member_type="in_service", occupation=occupation)
     return member, await register(Actor(member=member), community, skills="维修")
@@ -149,7 +153,10 @@ async def test_posts_create_close_reopen_and_scoping(as_user, org):
     assert (await post_form(client, page, f"{page}/reopen")).status == 303
     await post.refresh_from_db()
     assert post.is_open
-    assert "楼道清洁岗" in await (await client.get("/community/posts")).text()
+    posts = await (await client.get("/community/posts")).text()
+    assert "楼道清洁岗" in posts
+    assert column_headers(posts)[0] == "岗位名称"  # a post's name, not a person's 姓名
+    assert "岗位名称" in await (await client.get("/community/posts/new")).text()
     export = read_xlsx(await (await client.get("/community/posts/export.xlsx")).read())
     assert export[1][0] == "楼道清洁岗"
 
@@ -284,8 +291,11 @@ async def test_teams_create_requests_and_leader(as_user, org):
     team = await Team.get()
     page = f"/community/teams/{team.id}"
     # The list says what a team's flags are, not a post's (待认领) or a request's (收到).
-    headers = re.findall(r'<th scope="col"[^>]*>\s*(?:<a [^>]*>)?([^<▲▼]+)', await (await client.get("/community/teams")).text())
-    assert [h.strip() for h in headers][-2:] == [zh("Takes requests to join"), zh("Created")]
+    headers = column_headers(await (await client.get("/community/teams")).text())
+    assert headers[-2:] == [zh("Takes requests to join"), zh("Created")]
+    # A team has a 名称, not a person's 姓名: in the list and in the form.
+    assert headers[0] == "服务队名称"
+    assert "服务队名称" in await (await client.get("/community/teams/new")).text()
     joiner = await factories.member(org.nanyuan_1, "甲", residence_community=org.nanyuan.id)
     other = await factories.member(org.nanyuan_1, "乙", residence_community=org.nanyuan.id)
     request_one = await request_to_join(team, joiner)

@@ -178,6 +178,7 @@ async def test_rule_edit_by_street_only(as_user, make_client, org):
 
     street = await as_user("street")
     url = "/points/awards"
+    assert "奖项名称" in await (await street.get(url)).text()  # the award's name, not a 姓名
     bad = await post_form(street, url, f"/points/awards/rules/{rule.id}?rule={rule.id}",
                           {"name": "奉献奖", "threshold": "很多"})
     assert bad.status == 422

@@ -71,10 +71,16 @@ async def test_report_page_shows_the_tables(org, as_user):
     assert total(html, "cards_issued") == 2
     assert total(html, "wishes_overdue") == 1
     assert "2026-03-09 – 2026-03-15" in html
+    # Rows are units: their column says 组织名称, not a person's 姓名.
+    assert '<th scope="col">组织名称</th>' in html and "姓名" not in html
     idle = html.split('id="idle"', 1)[1].split("</section>", 1)[0]
     assert '<span class="badge idle-community">新风社区</span>' in idle
     assert '<span class="badge idle-work-unit">区税务局</span>' in idle
     assert "南园社区" not in idle and "市第一医院" not in idle
+
+
+def work_units_header(sheets: dict) -> list:
+    return sheets[zh("Work units")][0]
 
 
 async def test_report_excel_has_the_same_figures(org, as_user):
@@ -91,6 +97,7 @@ async def test_report_excel_has_the_same_figures(org, as_user):
     assert figures[zh("Pledges returned")] == 1
     communities = sheets[zh("Communities")]
     header = communities[0]
+    assert header[0] == "组织名称" and work_units_header(sheets)[0] == "组织名称"
     nanyuan = next(row for row in communities if row[0] == "南园社区")
     assert nanyuan[header.index(zh("Attendances"))] == 1
     assert nanyuan[header.index(zh("Sub-district"))] == "东风街道"
