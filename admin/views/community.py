@@ -481,7 +481,7 @@ ACTIVITY_LIST = ListSpec(
         Column("starts_at", LABEL["starts_at"], lambda a: a.starts_at, sort=("starts_at",)),
         Column("place", LABEL["place"], lambda a: a.place),
         Column("capacity", LABEL["capacity"], lambda a: a.capacity),
-        Column("taken", LABEL["taken"], lambda a: a.taken),
+        Column("taken", LABEL["signed_up"], lambda a: a.taken),
         Column("status", LABEL["status"], lambda a: ACTIVITY_STATUS_LABELS[a.status],
                translate=True, sort=("status",)),
         Column("ends_at", LABEL["ends_at"], lambda a: a.ends_at, in_table=False),

@@ -155,7 +155,8 @@ async def test_posts_create_close_reopen_and_scoping(as_user, org):
     assert post.is_open
     posts = await (await client.get("/community/posts")).text()
     assert "楼道清洁岗" in posts
-    assert column_headers(posts)[0] == "岗位名称"  # a post's name, not a person's 姓名
+    # A post's name, not a person's 姓名; whether it is open to claims, not "awaiting a claim".
+    assert column_headers(posts)[0] == "岗位名称" and column_headers(posts)[-1] == "开放认领"
     assert "岗位名称" in await (await client.get("/community/posts/new")).text()
     export = read_xlsx(await (await client.get("/community/posts/export.xlsx")).read())
     assert export[1][0] == "楼道清洁岗"
@@ -266,7 +267,10 @@ async def test_activity_detail_reschedule_cancel_and_attendance(as_user, org, se
 
 async def test_activities_are_scoped(as_user, org):
     activity = await scheduled_activity(org, org.xinfeng, title="新风活动")
+    await scheduled_activity(org, org.nanyuan, title="南园活动")
     client = await as_user("nanyuan")
+    # Places taken by sign-ups (已报名), not a post's or a wish's claims (已认领).
+    assert "已报名" in column_headers(await (await client.get("/community/activities")).text())
     assert "新风活动" not in await (await client.get("/community/activities")).text()
     page = f"/community/activities/{activity.id}"
     assert (await client.get(page)).status == 404
