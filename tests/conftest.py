@@ -143,6 +143,25 @@ async def db(tmp_path):
         await server.close()
 
 
+@pytest.fixture(autouse=True)
+def audit_entries_have_words(monkeypatch):
+    """Every audit entry a test records is one the audit log can name in words: its action
+    and its object's model have labels (admin.labels), or a secretary would read
+    ``card.award`` / ``PointCard``. The panel falls back to the codes; the tests do not."""
+    from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
+    from models import audit
+
+    build = audit.entry
+
+    def entry(actor, action, obj, **details):
+        assert action in AUDIT_ACTION_LABELS, f"audit action {action!r}: no label in AUDIT_ACTION_LABELS"
+        model = type(obj).__name__
+        assert model in AUDIT_OBJECT_LABELS, f"audited model {model!r}: no label in AUDIT_OBJECT_LABELS"
+        return build(actor, action, obj, **details)
+
+    monkeypatch.setattr(audit, "entry", entry)
+
+
 @pytest_asyncio.fixture
 async def org(db):
     """The demo-like tree: 东风区 / 东风街道 / {南园社区, 新风社区} / branches."""

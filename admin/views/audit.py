@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 from admin.auth import current_scope
 from admin.forms import Option, path_id
 from admin.i18n import gettext_of
+from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
 from locales import N_
@@ -106,6 +107,26 @@ def _distinct(field: str):
     return distinct_options(lambda request: current_scope(request).audit_entries(), field)
 
 
+def _labelled(field: str, labels: dict[str, str]):
+    """The distinct values of ``field``, each shown by its label (the value: an action or a
+    model name no label names yet)."""
+    values = _distinct(field)
+
+    async def options(request: web.Request) -> list[Option]:
+        gettext = gettext_of(request)
+        return [Option(o.value, gettext(labels.get(o.value, o.value))) for o in await values(request)]
+
+    return options
+
+
+def action_label(entry: AuditEntry) -> str:
+    return AUDIT_ACTION_LABELS.get(entry.action, entry.action)
+
+
+def object_label(entry: AuditEntry) -> str:
+    return AUDIT_OBJECT_LABELS.get(entry.object_type, entry.object_type)
+
+
 async def _yes_no(request: web.Request) -> list[Option]:
     gettext = gettext_of(request)
     return [Option("yes", gettext(N_("Yes"))), Option("no", gettext(N_("No")))]
@@ -117,8 +138,8 @@ AUDIT_LIST = ListSpec(
         Column("at", N_("When"), lambda e: e.at, sort=("at",), href=lambda e: entry_path(e.id)),
         Column("actor", N_("Who"), lambda e: e.actor_label, sort=("actor_label", "at")),
         Column("actor_kind", N_("Acting as"), actor_kind, translate=True),
-        Column("action", N_("Action"), lambda e: e.action, sort=("action", "at")),
-        Column("object_type", N_("Object"), lambda e: e.object_type, sort=("object_type", "at")),
+        Column("action", N_("Action"), action_label, translate=True, sort=("action", "at")),
+        Column("object_type", N_("Object"), object_label, translate=True, sort=("object_type", "at")),
         Column("object_id", N_("Object no."), lambda e: e.object_id, href=object_href),
         Column("org", N_("Organisation"), lambda e: e.org.name if e.org else None),
         Column("proxy", N_("On someone's behalf"), lambda e: e.proxy),
@@ -130,8 +151,10 @@ AUDIT_LIST = ListSpec(
     default_sort="-at",
     filters=(
         Filter("actor", N_("Who"), _distinct("actor_label"), lambda qs, v: qs.filter(actor_label=v)),
-        Filter("action", N_("Action"), _distinct("action"), lambda qs, v: qs.filter(action=v)),
-        Filter("object", N_("Object"), _distinct("object_type"), lambda qs, v: qs.filter(object_type=v)),
+        Filter("action", N_("Action"), _labelled("action", AUDIT_ACTION_LABELS),
+               lambda qs, v: qs.filter(action=v)),
+        Filter("object", N_("Object"), _labelled("object_type", AUDIT_OBJECT_LABELS),
+               lambda qs, v: qs.filter(object_type=v)),
         Filter("proxy", N_("On someone's behalf"), _yes_no, lambda qs, v: qs.filter(proxy=v == "yes")),
     ),
     search_fields=("action", "actor_label", "object_id"),
@@ -198,5 +221,5 @@ async def audit_detail(request: web.Request) -> web.StreamResponse:
     ]
     return render(request, "audit/detail.html", {
         "entry": entry, "changes": changes, "object_href": object_href(entry),
-        "actor_kind": actor_kind(entry),
+        "actor_kind": actor_kind(entry), "action": action_label(entry), "object": object_label(entry),
     })

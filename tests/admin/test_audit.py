@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from models.admins import Role
 from models.audit import Actor, AuditEntry
 from models.clock import local_today
@@ -19,6 +20,11 @@ _ACTION_RE = re.compile(r'<td data-column="action"[^>]*>([^<]*)</td>')
 
 def actions(html: str) -> list[str]:
     return _ACTION_RE.findall(html)
+
+
+def said(action: str) -> str:
+    """How the list names an action: in words, not its code."""
+    return zh(AUDIT_ACTION_LABELS[action])
 
 
 async def setting(org):
@@ -42,13 +48,13 @@ async def test_entries_are_scoped(as_user, org):
     branch = await as_user("branch1")
     page = await (await branch.get("/audit")).text()
     listed = actions(page)
-    assert "card.award" in listed and "pledge.item_add" in listed
+    assert said("card.award") in listed and said("pledge.item_add") in listed
     assert "义诊" not in page and "李四四" not in page  # another community; another branch
     far_entry = await AuditEntry.filter(object_type="Member", object_id=str(far.id)).first()
     assert (await branch.get(f"/audit/{far_entry.id}")).status == 404
     rows = read_xlsx(await (await branch.get("/audit/export.xlsx")).read())
     assert {row[3] for row in rows[1:]} == set(listed)
-    assert all(str(far.id) != row[5] or row[4] != "Member" for row in rows[1:])
+    assert all(str(far.id) != row[5] or row[4] != zh("Member") for row in rows[1:])
 
     community = await as_user("nanyuan")
     page = await (await community.get("/audit")).text()
@@ -61,14 +67,14 @@ async def test_filters_dates_and_export(as_user, org):
     mine, *_ = await setting(org)
     client = await as_user("street")
     proxy = await (await client.get("/audit", params={"proxy": "yes"})).text()
-    assert actions(proxy) and set(actions(proxy)) <= {"pledge.item_add", "pledge.create"}
-    assert "pledge.item_add" in actions(proxy)
+    assert actions(proxy) and set(actions(proxy)) <= {said("pledge.item_add"), said("pledge.create")}
+    assert said("pledge.item_add") in actions(proxy)
     by_action = await (await client.get("/audit", params={"action": "member.update"})).text()
-    assert actions(by_action) == ["member.update"]
+    assert actions(by_action) == [said("member.update")]
     by_who = await (await client.get("/audit", params={"actor": "b1"})).text()
-    assert "member.create" not in actions(by_who) and "card.award" in actions(by_who)
+    assert said("member.create") not in actions(by_who) and said("card.award") in actions(by_who)
     by_object = await (await client.get("/audit", params={"object": "PointCard"})).text()
-    assert actions(by_object) == ["card.award", "card.award"]
+    assert actions(by_object) == [said("card.award"), said("card.award")]
     today = local_today()
     assert actions(await (await client.get("/audit", params={"from": str(today), "to": str(today)})).text())
     tomorrow = str(today + timedelta(days=1))
@@ -120,3 +126,22 @@ async def test_the_list_summarises_what_changed_and_the_export_keeps_everything(
     staff = await as_user("staff")
     masked = await (await staff.get("/audit", params={"action": "member.create"})).text()
     assert "13800000001" not in masked
+
+
+async def test_entries_are_named_in_words_with_the_code_kept_on_the_entry(as_user, org):
+    await setting(org)
+    client = await as_user("street")
+    page = await (await client.get("/audit", params={"object": "PointCard"})).text()
+    assert actions(page) == ["发放积分卡", "发放积分卡"]
+    objects = re.findall(r'<td data-column="object_type"[^>]*>([^<]*)</td>', page)
+    assert objects == [zh(AUDIT_OBJECT_LABELS["PointCard"])] * 2 == ["积分卡", "积分卡"]
+    assert said("card.award") == "发放积分卡"
+    # The filters keep the codes as values and show the words.
+    assert '<option value="card.award">发放积分卡</option>' in page
+    assert '<option value="PointCard" selected>积分卡</option>' in page
+    card = await AuditEntry.filter(action="card.award").first()
+    detail = await (await client.get(f"/audit/{card.id}")).text()
+    assert "<h1>发放积分卡</h1>" in detail and "<code>card.award</code>" in detail
+    assert "积分卡 <a href=" in detail
+    rows = read_xlsx(await (await client.get("/audit/export.xlsx", params={"object": "PointCard"})).read())
+    assert {row[3] for row in rows[1:]} == {"发放积分卡"} and {row[4] for row in rows[1:]} == {"积分卡"}
