@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from bot.handlers import build_root_router
 from bot.metrics import UpdateMetricsMiddleware
 from bot.middlewares import OnceDispatcher, TelegramUserMiddleware, UserLocaleMiddleware
+from bot.prompts import AnsweredPromptMiddleware
 from bot.session import AnswerPressInWebhookReply, BotSession
 from locales import DOMAIN, LOCALES_DIR, ensure_compiled, translations
 
@@ -64,6 +65,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(UpdateMetricsMiddleware())  # first: counts and times all
     dispatcher.update.outer_middleware(TelegramUserMiddleware())
     UserLocaleMiddleware(create_i18n(default_locale)).setup(dispatcher)
+    dispatcher.message.middleware(AnsweredPromptMiddleware())
     dispatcher.include_router(build_root_router())
     dispatcher.startup.register(set_commands)
     return dispatcher

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -30,6 +31,22 @@ async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
         # Refreshing a screen that did not change is not a failure.
         if "message is not modified" not in error.message:
             raise
+
+
+PROMPT_KEY = "prompt_id"  # in the FSM data: the message that asks the current question
+
+
+async def ask(target: CallbackQuery | Message, state: FSMContext, text: str,
+              markup: InlineKeyboardMarkup) -> None:
+    """Ask a conversation step's question: over the tapped message (a callback query) or as a
+    new message in ``target``'s chat. The message is remembered, so that its buttons go once
+    the question is answered in writing (``bot.prompts.AnsweredPromptMiddleware``)."""
+    if isinstance(target, CallbackQuery):
+        await show(target, text, markup)
+        prompt_id = target.message.message_id if isinstance(target.message, Message) else None
+    else:
+        prompt_id = (await target.answer(text, reply_markup=markup)).message_id
+    await state.update_data({PROMPT_KEY: prompt_id})
 
 
 async def stale_button(query: CallbackQuery) -> None:

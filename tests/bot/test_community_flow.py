@@ -15,7 +15,7 @@ from bot.callbacks import (
 )
 from bot.notify_community import registration_confirmed, send_activity_reminders
 from bot.sandbox.client import message_content
-from models.activities import SignUp, SignUpStatus, cancel_activity
+from models.activities import Activity, SignUp, SignUpStatus, cancel_activity
 from models.audit import Actor
 from models.outbox import OutboxMessage
 from models.points import PointCard
@@ -203,9 +203,12 @@ async def test_sign_up_waitlist_cancel_promote_and_check_in(harness, org):
     await deliver(harness)
     assert "有名额空出" in (await screen(harness, 9302))["text"]
 
-    # Check in with the code: wrong code, sticker, then the right one.
+    # Check in with the code: wrong code, sticker, then the right one. The title (typed by a
+    # secretary) is shown literally, not read as HTML.
+    await Activity.filter(id=activity.id).update(title="周四义诊<量血压>")
     await tap(harness, 9302, "查看活动")
     await tap(harness, 9302, "签到")
+    assert "“周四义诊<量血压>”" in message_content(await screen(harness, 9302))
     await harness.client.send_sticker(9302)
     assert "文字" in (await harness.client.wait_for_bot_message(9302))["text"]
     assert "签到码" in (await harness.say(9302, "000000" if activity.checkin_code != "000000" else "111111"))["text"]

@@ -365,3 +365,17 @@ async def test_progress_with_a_photo_history_and_half_year_summary(harness, org)
     await pledge.refresh_from_db()
     assert pledge.half_year_summary == "半年来走访 12 户，组织清洁 5 次。"
     assert await notify_pledges.send_half_year_reminders(YEAR, now) == 0  # written: nobody left to remind
+
+
+async def test_the_item_question_loses_its_cancel_button_once_answered(harness, org):
+    await bound_member(harness, org.nanyuan_1, 9109)
+    await open_pledge(harness, 9109)
+    await tap(harness, 9109, "添加一条")
+    await tap(harness, 9109, "实事承诺")
+    question = await screen(harness, 9109)
+    assert "取消" in " ".join(buttons(question))
+    await send(harness, 9109, "每周帮邻居取快递")
+    with_buttons = [m for m in await harness.client.bot_messages(9109) if buttons(m)]
+    # The item question (answered) has none left; the date question that follows has its own.
+    assert [m["message_id"] for m in with_buttons] == [(await screen(harness, 9109))["message_id"]]
+    assert "年底前" in " ".join(buttons(with_buttons[0]))

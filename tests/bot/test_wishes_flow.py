@@ -604,3 +604,38 @@ async def test_fifty_members_tap_claim_at_once_through_the_bot(harness, org):
     stored = await Wish.get(id=wish.id)
     assert stored.status == WishStatus.CLAIMED
     assert stored.claimant_id in {member.id for member in members}
+
+
+async def with_buttons(harness, user_id: int) -> list[str]:
+    """The texts of the bot's messages that still carry inline buttons, oldest first."""
+    return [message_content(m) for m in await harness.client.bot_messages(user_id) if inline_buttons(m)]
+
+
+
+
+async def test_an_answered_question_loses_its_buttons(harness, org):
+    """A ⏭ or ✖️ left under a question answered in writing would only be refused as out of date."""
+    await harness.client.user(8095, "居民")
+    await harness.say(8095, "/menu")
+    await tap(harness, 8095, "提交心愿")
+    asked = await with_buttons(harness, 8095)
+    assert len(asked) == 1 and "提交微心愿" in asked[0]
+    # Refused (too long): the question is still open, its ✖️ still works.
+    await harness.say(8095, "长" * 1000)
+    assert await with_buttons(harness, 8095) == asked
+    # Answered: only the next question has buttons.
+    await harness.say(8095, "楼下路灯不亮了")
+    [category] = await with_buttons(harness, 8095)
+    assert "哪一类帮助" in category
+    await tap(harness, 8095, "不确定")
+    await tap(harness, 8095, "南园社区")
+    message_id = await harness.client.send_text(8095, "13912345678")  # typed, not shared
+    await harness.replies(8095, message_id, 2)
+    [name] = await with_buttons(harness, 8095)  # the phone question's ⏭ and ✖️ are gone
+    assert "称呼" in name
+    await harness.say(8095, "王阿姨")
+    [summary] = await with_buttons(harness, 8095)
+    assert "请核对您的心愿" in summary
+    # /cancel ends the form: its last question keeps no buttons either (the menu has its own).
+    await harness.say(8095, "/cancel")
+    assert [text for text in await with_buttons(harness, 8095) if "请核对" in text] == []

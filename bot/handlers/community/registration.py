@@ -24,7 +24,7 @@ from bot.callbacks import (
     ServiceKindToggle,
 )
 from bot.community_texts import kinds_text, registration_text
-from bot.handlers.common import expect_button, expect_text, show, stale_button
+from bot.handlers.common import ask, expect_button, expect_text, show, stale_button
 from bot.paging import page_of
 from bot.states import CommunityForm
 from models.audit import Actor
@@ -97,8 +97,8 @@ async def community_chosen(
         return
     await state.update_data(community_id=community.id, community=community.name)
     await state.set_state(CommunityForm.skills)
-    await show(query, _("Community: {community}\n\nWhat skills can you offer (at most {count} characters)? "
-                        "For example: doctor, lawyer, plumbing.").format(
+    await ask(query, state, _("Community: {community}\n\nWhat skills can you offer (at most {count} characters)? "
+                              "For example: doctor, lawyer, plumbing.").format(
         community=escape(community.name), count=SKILLS_MAX), kb.skip_skills())
     await query.answer()
 

@@ -16,7 +16,7 @@ from bot.callbacks import (
     PledgeItemCallback,
     PledgePhotoCallback,
 )
-from bot.handlers.common import expect_text, show, stale_button
+from bot.handlers.common import ask, expect_text, show, stale_button
 from bot.handlers.pledges.screen import (
     actor,
     finish_step,
@@ -60,8 +60,8 @@ async def progress_asked(
                "What have you done? Write a few words (at most {count} characters), or send a photo "
                "with the words as its caption.")
     number = await item_number(item)
-    await show(query, prompt.format(number=number, text=excerpt(item.text), count=ITEM_TEXT_MAX),
-               pledge_keyboards.cancel_only(item.pledge.year))
+    await ask(query, state, prompt.format(number=number, text=excerpt(item.text), count=ITEM_TEXT_MAX),
+              pledge_keyboards.cancel_only(item.pledge.year))
     await query.answer()
 
 
@@ -137,7 +137,7 @@ async def summary_asked(
                "Write a short summary (at most {count} characters).").format(count=COMMENT_MAX)
     if pledge.half_year_summary:
         prompt += "\n\n" + _("It replaces the summary you wrote before.")
-    await show(query, prompt, pledge_keyboards.cancel_only(pledge.year))
+    await ask(query, state, prompt, pledge_keyboards.cancel_only(pledge.year))
     await query.answer()
 
 

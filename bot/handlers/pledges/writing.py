@@ -27,7 +27,7 @@ from bot.callbacks import (
     PledgeTemplateChoice,
     TargetDateChoice,
 )
-from bot.handlers.common import expect_button, expect_text, show, stale_button
+from bot.handlers.common import ask, expect_button, expect_text, show, stale_button
 from bot.handlers.pledges.screen import (
     actor,
     finish_step,
@@ -141,8 +141,8 @@ async def kind_chosen(query: CallbackQuery, callback_data: PledgeKindChoice, sta
     await state.set_state(PledgeForm.text)
     year = (await state.get_data())["year"]
     prompt = _("<b>{kind}</b>\n\nWrite the item in a sentence or two (at most {count} characters).")
-    await show(query, prompt.format(kind=kind_label(callback_data.kind, _), count=ITEM_TEXT_MAX),
-               pledge_keyboards.cancel_only(year))
+    await ask(query, state, prompt.format(kind=kind_label(callback_data.kind, _), count=ITEM_TEXT_MAX),
+              pledge_keyboards.cancel_only(year))
     await query.answer()
 
 
@@ -152,8 +152,7 @@ async def text_written(message: Message, state: FSMContext) -> None:
     year = (await state.get_data())["year"]
     prompt = _("By when will you have done it? Choose below, or type a date as YYYY-MM-DD "
                "(for example {example}).")
-    await message.answer(prompt.format(example=f"{year}-09-30"),
-                         reply_markup=pledge_keyboards.date_choice(year))
+    await ask(message, state, prompt.format(example=f"{year}-09-30"), pledge_keyboards.date_choice(year))
 
 
 async def date_typed(message: Message, state: FSMContext, member: Member) -> None:
@@ -206,8 +205,8 @@ async def edit_asked(
     prompt = _("✏️ Send the new text of item {number} (at most {count} characters). "
                "Now it reads:\n\n{text}")
     number = await item_number(item)
-    await show(query, prompt.format(number=number, count=ITEM_TEXT_MAX, text=escape(item.text)),
-               pledge_keyboards.cancel_only(item.pledge.year))
+    await ask(query, state, prompt.format(number=number, count=ITEM_TEXT_MAX, text=escape(item.text)),
+              pledge_keyboards.cancel_only(item.pledge.year))
     await query.answer()
 
 

@@ -22,7 +22,7 @@ from bot.callbacks import (
     WishFormAction,
     WishFormCallback,
 )
-from bot.handlers.common import expect_button, expect_text, show, stale_button
+from bot.handlers.common import ask, expect_button, expect_text, show, stale_button
 from bot.states import WishForm
 from bot.wish_texts import category_label
 from models.members import Member, TelegramUser
@@ -45,7 +45,7 @@ from models.wishes import (
 async def start(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(WishForm.text)
-    await show(query, _(
+    await ask(query, state, _(
         "🙏 <b>Make a wish</b>\n\n"
         "What would you like help with? "
         "Please describe it in a few sentences (at most {count} characters).\n\n"
@@ -57,10 +57,8 @@ async def start(query: CallbackQuery, state: FSMContext) -> None:
 async def text_written(message: Message, state: FSMContext) -> None:
     await state.update_data(text=clean_wish_text(message.text))
     await state.set_state(WishForm.category)
-    await message.answer(
-        _("What kind of help is it? The community will check your choice."),
-        reply_markup=wish_keyboards.category_choice(),
-    )
+    await ask(message, state, _("What kind of help is it? The community will check your choice."),
+              wish_keyboards.category_choice())
 
 
 async def category_chosen(
@@ -94,7 +92,7 @@ async def community_chosen(
         return
     await state.update_data(community_id=callback_data.community_id)
     await state.set_state(WishForm.phone)
-    await show(query, phone_prompt(), wish_keyboards.skip_or_cancel(WishFormAction.SKIP_PHONE))
+    await ask(query, state, phone_prompt(), wish_keyboards.skip_or_cancel(WishFormAction.SKIP_PHONE))
     await query.message.answer(_("Or tap “📱 Send my phone number” below."),
                                reply_markup=wish_keyboards.share_phone())
     await query.answer()
@@ -128,7 +126,7 @@ async def phone_given(message: Message, state: FSMContext, phone: str | None) ->
     await state.set_state(WishForm.name)
     said = _("📞 Phone: {phone}").format(phone=escape(phone)) if phone else _("📞 No phone number.")
     await message.answer(said, reply_markup=ReplyKeyboardRemove())
-    await message.answer(name_prompt(), reply_markup=wish_keyboards.skip_or_cancel(WishFormAction.SKIP_NAME))
+    await ask(message, state, name_prompt(), wish_keyboards.skip_or_cancel(WishFormAction.SKIP_NAME))
 
 
 def name_prompt() -> str:
@@ -138,15 +136,13 @@ def name_prompt() -> str:
 async def name_written(message: Message, state: FSMContext) -> None:
     await state.update_data(name=clean_resident_name(message.text))
     await state.set_state(WishForm.confirm)
-    await message.answer(
-        await summary(await state.get_data()), reply_markup=wish_keyboards.submit_or_cancel()
-    )
+    await ask(message, state, await summary(await state.get_data()), wish_keyboards.submit_or_cancel())
 
 
 async def name_skipped(query: CallbackQuery, state: FSMContext) -> None:
     await state.update_data(name="")
     await state.set_state(WishForm.confirm)
-    await show(query, await summary(await state.get_data()), wish_keyboards.submit_or_cancel())
+    await ask(query, state, await summary(await state.get_data()), wish_keyboards.submit_or_cancel())
     await query.answer()
 
 
