@@ -379,6 +379,7 @@ async def test_the_phone_number_is_shared_with_one_tap(harness, org):
     kept, asked = await harness.replies(8091, message_id, 2)
     assert "+8613912345678" in kept["text"] and "称呼" in asked["text"]
     assert await share_button(harness, 8091) == []  # taken away once the number is in
+    assert await with_buttons(harness, 8091) == [message_content(asked)]  # and the ⏭/✖️ above it
     await tap(harness, 8091, "跳过")
     await tap(harness, 8091, "提交")
     assert (await Wish.get(resident_id=8091)).contact_phone == "+8613912345678"
