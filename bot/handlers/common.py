@@ -37,16 +37,18 @@ PROMPT_KEY = "prompt_id"  # in the FSM data: the message that asks the current q
 
 
 async def ask(target: CallbackQuery | Message, state: FSMContext, text: str,
-              markup: InlineKeyboardMarkup) -> None:
+              markup: InlineKeyboardMarkup) -> int | None:
     """Ask a conversation step's question: over the tapped message (a callback query) or as a
     new message in ``target``'s chat. The message is remembered, so that its buttons go once
-    the question is answered in writing (``bot.prompts.AnsweredPromptMiddleware``)."""
+    the question is answered in writing (``bot.prompts.AnsweredPromptMiddleware``); its id is
+    returned (None: a message too old to edit was asked anew)."""
     if isinstance(target, CallbackQuery):
         await show(target, text, markup)
         prompt_id = target.message.message_id if isinstance(target.message, Message) else None
     else:
         prompt_id = (await target.answer(text, reply_markup=markup)).message_id
     await state.update_data({PROMPT_KEY: prompt_id})
+    return prompt_id
 
 
 async def stale_button(query: CallbackQuery) -> None:

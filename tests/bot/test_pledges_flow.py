@@ -379,3 +379,14 @@ async def test_the_item_question_loses_its_cancel_button_once_answered(harness, 
     # The item question (answered) has none left; the date question that follows has its own.
     assert [m["message_id"] for m in with_buttons] == [(await screen(harness, 9109))["message_id"]]
     assert "年底前" in " ".join(buttons(with_buttons[0]))
+
+
+async def test_cancel_takes_the_buttons_off_a_choice_too(harness, org):
+    await bound_member(harness, org.nanyuan_1, 9110)
+    await open_pledge(harness, 9110)
+    await tap(harness, 9110, "从模板开始")
+    choice = await screen(harness, 9110)
+    assert "五个一" in " ".join(buttons(choice))
+    await send(harness, 9110, "/cancel")
+    shown = {m["message_id"]: m for m in await harness.client.bot_messages(9110)}
+    assert buttons(shown[choice["message_id"]]) == []  # the menu below has the buttons now

@@ -106,6 +106,8 @@ async def test_only_text_within_the_limit_and_a_stepped_down_leader_sends_nothin
     # Writing again replaces the notice: the first preview's "Send" no longer sends.
     second = await harness.say(LEADER, "改成周五集合")
     assert "改成周五集合" in second["text"]
+    shown = {m["message_id"]: m for m in await harness.client.bot_messages(LEADER)}
+    assert buttons(shown[first["message_id"]]) == [] and "发送" in " ".join(buttons(shown[second["message_id"]]))
     stale = await double_tap(harness, LEADER, first, "发送")
     assert all("已发出或已取消" in text for text in stale)
 

@@ -69,16 +69,16 @@ async def text_written(message: Message, state: FSMContext, member: Member) -> N
         await message.answer(refusal_text(error, _), reply_markup=cancel_only())
         return
     count = len(await notice_recipients(team, member))
-    preview = await message.answer("\n".join([
+    preview_id = await ask(message, state, "\n".join([
         _("📢 <b>Preview</b> · {team}").format(team=escape(team.name)),
         "",
         escape(text),
         "",
         reach_text(team, count),
         _("Send it? To change it, write the notice again."),
-    ]), reply_markup=kb.notice_preview(team))
+    ]), kb.notice_preview(team))
     await state.set_state(TeamNotice.confirm)
-    await state.update_data(text=text, preview_id=preview.message_id)
+    await state.update_data(text=text, preview_id=preview_id)
 
 
 async def send(query: CallbackQuery, callback_data: TeamCallback, state: FSMContext, member: Member) -> None:

@@ -112,11 +112,7 @@ async def show_kinds(target: CallbackQuery | Message, state: FSMContext) -> None
         "",
         _("Tap the kinds of service you offer, then submit your report."),
     ])
-    markup = kb.kinds_choice(data.get("kinds", []))
-    if isinstance(target, CallbackQuery):
-        await show(target, text, markup)
-    else:
-        await target.answer(text, reply_markup=markup)
+    await ask(target, state, text, kb.kinds_choice(data.get("kinds", [])))
 
 
 async def skills_written(message: Message, state: FSMContext) -> None:

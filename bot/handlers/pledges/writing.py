@@ -88,7 +88,7 @@ async def templates_asked(
         lines += ["", f"<b>{_(name)}</b>", *(f"• {_(text)}" for _kind, text in items)]
     await state.set_state(PledgeForm.template)
     await state.set_data({"year": pledge.year})
-    await show(query, "\n".join(lines), pledge_keyboards.template_choice(keys, pledge.year))
+    await ask(query, state, "\n".join(lines), pledge_keyboards.template_choice(keys, pledge.year))
     await query.answer()
 
 
@@ -127,7 +127,7 @@ async def add_asked(
         return
     await state.set_state(PledgeForm.kind)
     await state.set_data({"year": pledge.year})
-    await show(query, _(
+    await ask(query, state, _(
         "➕ <b>A new item</b>\n\nWhich kind of pledge is it?\n"
         "• Political: study, discipline, taking part in Party life\n"
         "• Duty: your post and your duties as a member\n"
