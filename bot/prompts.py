@@ -8,8 +8,8 @@ of date: confusing on a phone, where the old question is a swipe away.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -18,6 +18,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.handlers.common import PROMPT_KEY
+
+logger = logging.getLogger(__name__)
 
 
 class AnsweredPromptMiddleware(BaseMiddleware):
@@ -38,9 +40,23 @@ class AnsweredPromptMiddleware(BaseMiddleware):
         prompt_id = (await state.get_data()).get(PROMPT_KEY)
         result = await handler(event, data)
         if prompt_id is not None:
-            now = await state.get_state()
-            if now != step or (await state.get_data()).get(PROMPT_KEY) != prompt_id:
-                with suppress(TelegramBadRequest):  # already without buttons, or deleted
-                    await event.bot.edit_message_reply_markup(
-                        chat_id=event.chat.id, message_id=prompt_id, reply_markup=None)
+            await _retire(event, state, step, prompt_id)
         return result
+
+
+async def _retire(event: Message, state: FSMContext, step: str, prompt_id: int) -> None:
+    # Cosmetic, and after the update's effects are done: a failure here (a 429, Telegram or
+    # Redis unreachable) must not fail the update, which would then be apologised for or
+    # delivered again.
+    try:
+        still_open = (await state.get_state() == step
+                      and (await state.get_data()).get(PROMPT_KEY) == prompt_id)
+        if still_open:
+            return
+        await event.bot.edit_message_reply_markup(
+            chat_id=event.chat.id, message_id=prompt_id, reply_markup=None)
+    except TelegramBadRequest:
+        pass  # already without buttons, or deleted
+    except Exception:
+        logger.warning("could not take the buttons off message %s in chat %s", prompt_id,
+                       event.chat.id, exc_info=True)

@@ -640,3 +640,22 @@ async def test_an_answered_question_loses_its_buttons(harness, org):
     # /cancel ends the form: its last question keeps no buttons either (the menu has its own).
     await harness.say(8095, "/cancel")
     assert [text for text in await with_buttons(harness, 8095) if "请核对" in text] == []
+
+
+async def test_a_failed_button_removal_does_not_fail_the_answer(harness, org, monkeypatch, caplog):
+    """Taking the buttons off is cosmetic: a 429 there must not turn the answer into an error."""
+    from aiogram import Bot
+    from aiogram.exceptions import TelegramRetryAfter
+
+    async def flooded(self, **kwargs):
+        raise TelegramRetryAfter(method=None, message="Too Many Requests", retry_after=5)
+
+    await harness.client.user(8096, "居民")
+    await harness.say(8096, "/menu")
+    await tap(harness, 8096, "提交心愿")
+    monkeypatch.setattr(Bot, "edit_message_reply_markup", flooded)
+    reply = await harness.say(8096, "楼下路灯不亮了")
+    assert "哪一类帮助" in reply["text"]  # the form went on, no apology
+    assert "could not take the buttons off" in caplog.text
+    await tap(harness, 8096, "不确定")
+    assert "南园社区" in " ".join(buttons(await screen(harness, 8096)))
