@@ -370,9 +370,14 @@ class Listing:
                 for column, label in zip(self.table_columns, self.table_labels, strict=True)]
 
     @property
+    def filters_in_use(self) -> int:
+        """Filters and inputs set to something other than their default (the search aside)."""
+        return (sum(c.value != c.spec.default for c in self.filters)
+                + sum(bool(i.value) and i.type != "hidden" for i in self.inputs))
+
+    @property
     def is_filtered(self) -> bool:
-        return (bool(self.search) or any(c.value != c.spec.default for c in self.filters)
-                or any(i.value and i.type != "hidden" for i in self.inputs))
+        return bool(self.search) or self.filters_in_use > 0
 
     def _params(self, **changes: str | int) -> dict[str, str]:
         params = {"q": self.search, "sort": self.sort}

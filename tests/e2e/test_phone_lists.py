@@ -85,3 +85,32 @@ async def test_the_same_list_on_a_desktop_is_a_table(browser, product):
         assert layout["label"] in ("none", "normal")
     finally:
         await context.close()
+
+
+async def test_filters_fold_away_on_a_phone_and_show_on_a_desktop(browser, product):
+    """Seven filters filled a phone's first screen above the audit log; on a phone they wait
+    behind 更多筛选条件 (open while one is in use), on a desktop they show as before."""
+    admin = product.admin_url.rstrip("/")
+    context, page = await _logged_in(browser, product, PHONE)
+    try:
+        await page.goto(admin + "/audit")
+        assert await page.locator("#list-q").is_visible()  # the search stays at hand
+        assert not await page.locator("#list-actor").is_visible()
+        await page.locator(".more-filters > summary").click()
+        assert await page.locator("#list-actor").is_visible()
+        await page.goto(admin + "/audit?object=PointCard")
+        assert await page.locator("#list-object").is_visible()  # in use: open
+        assert "(1)" in await page.locator(".more-filters > summary").inner_text()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        await context.close()
+    context, page = await _logged_in(browser, product, DESKTOP)
+    try:
+        await page.goto(admin + "/audit")
+        assert await page.locator("#list-actor").is_visible()
+        assert not await page.locator(".more-filters > summary").is_visible()
+        # Still one row of fields beside the search, as before the fold.
+        search, actor = [await page.locator(s).bounding_box() for s in ("#list-q", "#list-actor")]
+        assert abs(search["y"] - actor["y"]) < 2
+    finally:
+        await context.close()
