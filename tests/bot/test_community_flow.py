@@ -96,6 +96,17 @@ async def test_report_to_the_community_and_be_confirmed(harness, org):
     assert "服务岗位" in " ".join(buttons(await open_community(harness, 9101)))
 
 
+
+async def test_cancel_at_the_community_choice_takes_its_buttons_away(harness, org):
+    await in_service(harness, org, 9109, "周明")
+    await open_community(harness, 9109)
+    await tap(harness, 9109, "到居住社区报到")
+    choice = await screen(harness, 9109)
+    assert "南园社区" in buttons(choice)
+    await harness.say(9109, "/cancel")
+    shown = {m["message_id"]: m for m in await harness.client.bot_messages(9109)}
+    assert buttons(shown[choice["message_id"]]) == []
+
 async def test_reporting_refuses_forged_and_repeated_buttons(harness, org):
     await in_service(harness, org, 9111, "孙丽")
     retired = await bound_member(harness, org.nanyuan_1, 9112, "老王")

@@ -70,21 +70,26 @@ async def start_report(query: CallbackQuery, state: FSMContext, member: Member) 
         return
     await state.set_state(CommunityForm.community)
     await state.set_data({"kinds": []})
-    await show_communities(query, member, 0)
+    await show_communities(query, state, member, 0)
     await query.answer()
 
 
-async def show_communities(query: CallbackQuery, member: Member, page: int) -> None:
+async def show_communities(
+    query: CallbackQuery, state: FSMContext, member: Member, page: int,
+) -> None:
     communities = await OrgUnit.filter(kind=OrgKind.COMMUNITY).order_by("name", "id")
     # The residence community first: it is the one to report to.
     communities.sort(key=lambda unit: unit.id != member.residence_community_id)
     choice = page_of(communities, page)
     text = "\n".join([_("🏠 Which community do you live in? Choose it:"), *choice.footer()])
-    await show(query, text, kb.community_choice(choice))
+    await ask(query, state, text, kb.community_choice(choice))
 
 
-async def communities_paged(query: CallbackQuery, callback_data: CommunityPage, member: Member) -> None:
-    await show_communities(query, member, callback_data.page)  # a page gone meanwhile: the nearest one
+async def communities_paged(
+    query: CallbackQuery, callback_data: CommunityPage, state: FSMContext, member: Member,
+) -> None:
+    # A page gone meanwhile: the nearest one.
+    await show_communities(query, state, member, callback_data.page)
     await query.answer()
 
 
