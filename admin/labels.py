@@ -182,6 +182,17 @@ AUDIT_OBJECT_LABELS = {
     "ActivitySeries": N_("Recurring activity"),
 }
 
+
+def audit_action_label(action: str) -> str:
+    """The message id naming an audit action; the code itself for one not named yet."""
+    return AUDIT_ACTION_LABELS.get(action, action)
+
+
+def audit_object_label(model: str) -> str:
+    """The message id naming an audited model; its class name for one not named yet."""
+    return AUDIT_OBJECT_LABELS.get(model, model)
+
+
 # Community service (在职党员进社区报到, 认岗领岗, teams, activities).
 COMMUNITY_FIELD_LABELS = {
     "id": N_("No."),
@@ -239,8 +250,6 @@ LABELS = {
     "pledge_status": PLEDGE_STATUS_LABELS,
     "pledge_item_kind": ITEM_KIND_LABELS,
     "pledge_grade": GRADE_LABELS,
-    "audit_action": AUDIT_ACTION_LABELS,
-    "audit_object": AUDIT_OBJECT_LABELS,
     "wish_status": WISH_STATUS_LABELS,
     "wish_category": WISH_CATEGORY_LABELS,
     "satisfaction": SATISFACTION_LABELS,

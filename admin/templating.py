@@ -13,7 +13,7 @@ from aiohttp import web
 
 from admin.i18n import locale_of, template_gettext, translations_of
 from admin.keys import SCOPE, SETTINGS, USER
-from admin.labels import LABELS
+from admin.labels import LABELS, audit_action_label
 from admin.security import csrf_token
 from locales import LANGUAGE_NAMES
 
@@ -39,6 +39,7 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
     env.globals["labels"] = LABELS
     env.globals["languages"] = LANGUAGE_NAMES
     env.globals["zip"] = zip
+    env.globals["audit_action_label"] = audit_action_label
     app[aiohttp_jinja2.static_root_key] = "/static"
     return env
 

@@ -4,6 +4,7 @@ filterable, exportable, and scoped to the entries about units of the user's orga
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -13,7 +14,7 @@ from tortoise.queryset import QuerySet
 from admin.auth import current_scope
 from admin.forms import Option, path_id
 from admin.i18n import gettext_of
-from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
+from admin.labels import audit_action_label, audit_object_label
 from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
 from locales import N_
@@ -107,24 +108,15 @@ def _distinct(field: str):
     return distinct_options(lambda request: current_scope(request).audit_entries(), field)
 
 
-def _labelled(field: str, labels: dict[str, str]):
-    """The distinct values of ``field``, each shown by its label (the value: an action or a
-    model name no label names yet)."""
+def _labelled(field: str, label: Callable[[str], str]):
+    """The distinct values of ``field``, each shown by its ``label``."""
     values = _distinct(field)
 
     async def options(request: web.Request) -> list[Option]:
         gettext = gettext_of(request)
-        return [Option(o.value, gettext(labels.get(o.value, o.value))) for o in await values(request)]
+        return [Option(o.value, gettext(label(o.value))) for o in await values(request)]
 
     return options
-
-
-def action_label(entry: AuditEntry) -> str:
-    return AUDIT_ACTION_LABELS.get(entry.action, entry.action)
-
-
-def object_label(entry: AuditEntry) -> str:
-    return AUDIT_OBJECT_LABELS.get(entry.object_type, entry.object_type)
 
 
 async def _yes_no(request: web.Request) -> list[Option]:
@@ -138,8 +130,10 @@ AUDIT_LIST = ListSpec(
         Column("at", N_("When"), lambda e: e.at, sort=("at",), href=lambda e: entry_path(e.id)),
         Column("actor", N_("Who"), lambda e: e.actor_label, sort=("actor_label", "at")),
         Column("actor_kind", N_("Acting as"), actor_kind, translate=True),
-        Column("action", N_("Action"), action_label, translate=True, sort=("action", "at")),
-        Column("object_type", N_("Object"), object_label, translate=True, sort=("object_type", "at")),
+        Column("action", N_("Action"), lambda e: audit_action_label(e.action), translate=True,
+               sort=("action", "at")),
+        Column("object_type", N_("Object"), lambda e: audit_object_label(e.object_type),
+               translate=True, sort=("object_type", "at")),
         Column("object_id", N_("Object no."), lambda e: e.object_id, href=object_href),
         Column("org", N_("Organisation"), lambda e: e.org.name if e.org else None),
         Column("proxy", N_("On someone's behalf"), lambda e: e.proxy),
@@ -151,9 +145,9 @@ AUDIT_LIST = ListSpec(
     default_sort="-at",
     filters=(
         Filter("actor", N_("Who"), _distinct("actor_label"), lambda qs, v: qs.filter(actor_label=v)),
-        Filter("action", N_("Action"), _labelled("action", AUDIT_ACTION_LABELS),
+        Filter("action", N_("Action"), _labelled("action", audit_action_label),
                lambda qs, v: qs.filter(action=v)),
-        Filter("object", N_("Object"), _labelled("object_type", AUDIT_OBJECT_LABELS),
+        Filter("object", N_("Object"), _labelled("object_type", audit_object_label),
                lambda qs, v: qs.filter(object_type=v)),
         Filter("proxy", N_("On someone's behalf"), _yes_no, lambda qs, v: qs.filter(proxy=v == "yes")),
     ),
@@ -221,5 +215,6 @@ async def audit_detail(request: web.Request) -> web.StreamResponse:
     ]
     return render(request, "audit/detail.html", {
         "entry": entry, "changes": changes, "object_href": object_href(entry),
-        "actor_kind": actor_kind(entry), "action": action_label(entry), "object": object_label(entry),
+        "actor_kind": actor_kind(entry), "action": audit_action_label(entry.action),
+        "object": audit_object_label(entry.object_type),
     })
