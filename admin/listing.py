@@ -370,10 +370,19 @@ class Listing:
                 for column, label in zip(self.table_columns, self.table_labels, strict=True)]
 
     @property
+    def visible_inputs(self) -> tuple[Input, ...]:
+        """The inputs the user fills in (the others carry the view's fixed parameters)."""
+        return tuple(i for i in self.inputs if i.type != "hidden")
+
+    @property
+    def hidden_inputs(self) -> tuple[Input, ...]:
+        return tuple(i for i in self.inputs if i.type == "hidden")
+
+    @property
     def filters_in_use(self) -> int:
         """Filters and inputs set to something other than their default (the search aside)."""
         return (sum(c.value != c.spec.default for c in self.filters)
-                + sum(bool(i.value) and i.type != "hidden" for i in self.inputs))
+                + sum(bool(i.value) for i in self.visible_inputs))
 
     @property
     def is_filtered(self) -> bool:
