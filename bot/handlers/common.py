@@ -20,31 +20,31 @@ class BoundMember(Filter):
         return member is not None
 
 
-async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Replace the message whose button was pressed with ``text``."""
+async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
+    """Replace the message whose button was pressed with ``text``; the id of the message that
+    shows it is returned."""
     if not isinstance(query.message, Message):  # too old to edit: send it anew
-        await query.message.answer(text, reply_markup=markup)
-        return
+        return (await query.message.answer(text, reply_markup=markup)).message_id
     try:
         await query.message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest as error:
         # Refreshing a screen that did not change is not a failure.
         if "message is not modified" not in error.message:
             raise
+    return query.message.message_id
 
 
 PROMPT_KEY = "prompt_id"  # in the FSM data: the message that asks the current question
 
 
 async def ask(target: CallbackQuery | Message, state: FSMContext, text: str,
-              markup: InlineKeyboardMarkup) -> int | None:
+              markup: InlineKeyboardMarkup) -> int:
     """Ask a conversation step's question: over the tapped message (a callback query) or as a
     new message in ``target``'s chat. The message is remembered, so that its buttons go once
     the question is answered in writing (``bot.prompts.AnsweredPromptMiddleware``); its id is
-    returned (None: a message too old to edit was asked anew)."""
+    returned."""
     if isinstance(target, CallbackQuery):
-        await show(target, text, markup)
-        prompt_id = target.message.message_id if isinstance(target.message, Message) else None
+        prompt_id = await show(target, text, markup)
     else:
         prompt_id = (await target.answer(text, reply_markup=markup)).message_id
     await state.update_data({PROMPT_KEY: prompt_id})
