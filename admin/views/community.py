@@ -59,7 +59,7 @@ from models.activity_series import (
     generate_occurrences,
     stop_series,
 )
-from models.attendance import OUTCOMES, attendance_open, mark_attendance
+from models.attendance import ATTENDANCE_NOT_YET, OUTCOMES, attendance_open, mark_attendance
 from models.errors import DomainError, ValidationError
 from models.members import MANAGEMENT_CATEGORY_LABELS
 from models.org import OrgKind, OrgUnit
@@ -610,10 +610,15 @@ async def _activity_page(
         "cancel": FormState(),
         "attendance": FormState(),
     }
+    scheduled = activity.status == ActivityStatus.SCHEDULED
+    organising = scheduled and not current_scope(request).read_only
+    open_now = attendance_open(activity)
     return render(request, "community/activity.html", {
         "activity": activity, "signups": signups, "forms": {**blank, **forms},
-        "scheduled": activity.status == ActivityStatus.SCHEDULED,
-        "attendance_open": attendance_open(activity),
+        "scheduled": scheduled,
+        # Attendance buttons once it can be recorded; until then, when it can.
+        "recording": organising and open_now,
+        "attendance_later": ATTENDANCE_NOT_YET if organising and not open_now else None,
         "outcomes": [str(outcome) for outcome in OUTCOMES],
         "markable": {str(s) for s in (*HOLDING, *OUTCOMES)} - {str(SignUpStatus.ATTENDED)},
     }, status=status)
