@@ -232,6 +232,12 @@ COMMUNITY_FIELD_LABELS = {
     "occurrences": N_("Occurrences"),
 }
 
+# An activity series' weekday (models.activity_series: 0 is Monday), as the form sends it.
+WEEKDAY_LABELS = {
+    "0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"),
+    "4": N_("Friday"), "5": N_("Saturday"), "6": N_("Sunday"),
+}
+
 LABELS = {
     "registration_status": REGISTRATION_STATUS_LABELS,
     "activity_status": ACTIVITY_STATUS_LABELS,

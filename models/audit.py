@@ -66,7 +66,8 @@ class Actor:
         return "system"
 
 
-# Never copied into an automatic snapshot: whoever reads the log must not get these.
+# Never recorded in an entry: secrets whoever reads the log must not get, and keys that
+# only enforce uniqueness (``active_key``), which mean nothing to a reader.
 SECRET_FIELDS = frozenset({"code", "token", "password_hash", "award_key", "dedup_key", "checkin_code",
                            "owner_key", "active_key", "secret"})
 _SKIPPED = frozenset({"id", "created_at", "updated_at"})
@@ -89,6 +90,13 @@ def plain(value: object) -> object:
     except TypeError:
         return str(value)
     return value
+
+
+def _recordable(values: dict | None) -> dict | None:
+    """``values`` as JSON can hold them, without secrets and internal keys."""
+    if values is None:
+        return None
+    return {str(key): plain(value) for key, value in values.items() if key not in SECRET_FIELDS}
 
 
 def snapshot(obj: Model) -> dict:
@@ -121,8 +129,8 @@ def entry(
         object_type=type(obj).__name__,
         object_id=str(obj.pk),
         org_id=org_id,
-        before=plain(before),
-        after=plain(after),
+        before=_recordable(before),
+        after=_recordable(after),
         proxy=proxy,
     )
 

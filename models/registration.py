@@ -146,9 +146,8 @@ async def _transition(
     if updated != 1:
         raise DomainError(N_("This registration is {status} now: the action was not applied."),
                           status=Label(REGISTRATION_STATUS_LABELS[registration.status]))
-    after = {key: None if value is None else str(value) for key, value in changes.items()}
     await audit.record(actor, action, registration, org_id=registration.community_id, before=before,
-                       after=after)
+                       after=changes)
     return registration
 
 

@@ -183,8 +183,7 @@ async def _transition(
         await wish.refresh_from_db()
         raise DomainError(refusal, status=str(wish.status))
     await wish.refresh_from_db()
-    await audit.record(actor, action, wish, org_id=wish.community_id, before=before,
-                       after={key: str(value) for key, value in changes.items()})
+    await audit.record(actor, action, wish, org_id=wish.community_id, before=before, after=changes)
     return wish
 
 

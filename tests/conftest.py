@@ -145,9 +145,11 @@ async def db(tmp_path):
 
 @pytest.fixture(autouse=True)
 def audit_entries_have_words(monkeypatch):
-    """Every audit entry a test records is one the audit log can name in words: its action
-    and its object's model have labels (admin.labels), or a secretary would read
-    ``card.award`` / ``PointCard``. The panel falls back to the codes; the tests do not."""
+    """Every audit entry a test records is one the audit log can name in words: its action,
+    its object's model and each field it holds have labels (admin.labels, admin.audit_fields),
+    and so has each coded value, or a secretary would read ``card.award`` / ``PointCard`` /
+    ``status: submitted``. The panel falls back to the codes; the tests do not."""
+    from admin.audit_fields import field_label, value_labels
     from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
     from models import audit
 
@@ -157,7 +159,15 @@ def audit_entries_have_words(monkeypatch):
         assert action in AUDIT_ACTION_LABELS, f"audit action {action!r}: no label in AUDIT_ACTION_LABELS"
         model = type(obj).__name__
         assert model in AUDIT_OBJECT_LABELS, f"audited model {model!r}: no label in AUDIT_OBJECT_LABELS"
-        return build(actor, action, obj, **details)
+        built = build(actor, action, obj, **details)
+        for values in (built.before or {}, built.after or {}):
+            for key, value in values.items():
+                assert field_label(model, key) != key, f"{model}.{key}: no label in admin.audit_fields"
+                labels = value_labels(model, key)
+                for code in value if isinstance(value, list) else [value]:
+                    assert labels is None or code in (None, "") or str(code) in labels, (
+                        f"{model}.{key} = {code!r}: no label for the value")
+        return built
 
     monkeypatch.setattr(audit, "entry", entry)
 

@@ -7,13 +7,16 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from aiohttp import web
 from tortoise.queryset import QuerySet
 
+from admin.audit_fields import Wording
 from admin.auth import current_scope
 from admin.forms import Option, path_id
 from admin.i18n import gettext_of
+from admin.keys import SETTINGS
 from admin.labels import audit_action_label, audit_object_label
 from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
@@ -59,8 +62,8 @@ def _json(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _brief(value: object) -> str:
-    text = value if isinstance(value, str) else _json(value) or "∅"
+def _brief(text: str) -> str:
+    text = text or "∅"
     return text if len(text) <= SUMMARY_VALUE_MAX else text[: SUMMARY_VALUE_MAX - 1] + "…"
 
 
@@ -73,27 +76,66 @@ def _summary_order(key: str) -> tuple[int, str]:
     return (SUMMARY_FIRST.index(key) if key in SUMMARY_FIRST else len(SUMMARY_FIRST), key)
 
 
-def change_summary(entry: AuditEntry) -> str | None:
-    """The fields the entry changed, briefly: ``status: submitted → approved; +2``."""
+class Change(NamedTuple):
+    """One field of an entry, in the reader's words (before is None: the entry has no before)."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+def _worded(entry: AuditEntry, keys: list[str], wording: Wording) -> list[Change]:
     before, after = entry.before or {}, entry.after or {}
-    changed = sorted((key for key in set(before) | set(after)
-                      if _filled(before.get(key)) != _filled(after.get(key))), key=_summary_order)
-    if not changed:
+    model = entry.object_type
+
+    def side(values: dict, key: str) -> str | None:
+        return wording.value(model, key, values[key]) if key in values else None
+
+    return [Change(wording.field(model, key), side(before, key), side(after, key)) for key in keys]
+
+
+def changes(entry: AuditEntry, wording: Wording) -> list[Change]:
+    """The fields the entry changed, those a reader looks for first."""
+    before, after = entry.before or {}, entry.after or {}
+    keys = sorted((key for key in set(before) | set(after)
+                   if _filled(before.get(key)) != _filled(after.get(key))), key=_summary_order)
+    return _worded(entry, keys, wording)
+
+
+def fields(entry: AuditEntry, wording: Wording) -> list[Change]:
+    """Every field the entry holds, changed or not, in the order of the keys."""
+    return _worded(entry, sorted(set(entry.before or {}) | set(entry.after or {})), wording)
+
+
+def _said(change: Change, brief: Callable[[str], str]) -> str:
+    if change.before is None:
+        return f"{change.field}: {brief(change.after or '')}"
+    return f"{change.field}: {brief(change.before)} → {brief(change.after or '')}"
+
+
+def change_summary(entry: AuditEntry) -> str | None:
+    """The list's cell: the first few changed fields, briefly (``状态: 已提交 → 已通过; +2``)."""
+    if not entry.changes:
         return None
-    parts = [
-        f"{key}: {_brief(after[key])}" if key not in before
-        else f"{key}: {_brief(before[key])} → {_brief(after.get(key))}"
-        for key in changed[:SUMMARY_FIELDS]
-    ]
-    if len(changed) > SUMMARY_FIELDS:
-        parts.append(f"+{len(changed) - SUMMARY_FIELDS}")
+    parts = [_said(change, _brief) for change in entry.changes[:SUMMARY_FIELDS]]
+    if len(entry.changes) > SUMMARY_FIELDS:
+        parts.append(f"+{len(entry.changes) - SUMMARY_FIELDS}")
     return "; ".join(parts)
+
+
+def change_text(entry: AuditEntry) -> str | None:
+    """The export's cell: every changed field, in full, one per line."""
+    return "\n".join(_said(change, str) for change in entry.changes) or None
 
 
 def _shown(request: web.Request, value: object) -> object:
     if isinstance(value, dict) and not current_scope(request).sees_personal_data:
         return {key: ("***" if key in PERSONAL_KEYS and item else item) for key, item in value.items()}
     return value
+
+
+def wording_of(request: web.Request) -> Wording:
+    return Wording(gettext_of(request), request.app[SETTINGS].tz)
 
 
 def actor_kind(entry: AuditEntry) -> str:
@@ -138,9 +180,10 @@ AUDIT_LIST = ListSpec(
         Column("org", N_("Organisation"), lambda e: e.org.name if e.org else None),
         Column("proxy", N_("On someone's behalf"), lambda e: e.proxy),
         Column("changes", N_("Changes"), change_summary, in_export=False),
+        Column("changes_in_full", N_("Changes"), change_text, in_table=False),
         Column("before", N_("Before"), lambda e: _json(e.before), in_table=False),
         Column("after", N_("After"), lambda e: _json(e.after), in_table=False),
-        # (contact details are masked for read-only roles: see ``_redactor``)
+        # (contact details are masked for read-only roles: see ``_in_words``)
     ),
     default_sort="-at",
     filters=(
@@ -158,12 +201,17 @@ AUDIT_LIST = ListSpec(
 )
 
 
-def _redactor(request: web.Request):
-    async def redact(entries: list[AuditEntry]) -> None:
+def _in_words(request: web.Request):
+    """Attach each entry's changes in the reader's words, contact details masked first for
+    roles that do not see personal data."""
+    wording = wording_of(request)
+
+    async def decorate(entries: list[AuditEntry]) -> None:
         for entry in entries:
             entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
+            entry.changes = changes(entry, wording)
 
-    return redact
+    return decorate
 
 
 def _date(text: str) -> date | None:
@@ -189,9 +237,7 @@ def _dated(request: web.Request, queryset: QuerySet[AuditEntry]) -> tuple[QueryS
 
 async def _listing(request: web.Request):
     queryset, inputs = _dated(request, current_scope(request).audit_entries())
-    spec = AUDIT_LIST if current_scope(request).sees_personal_data else replace(
-        AUDIT_LIST, decorate=_redactor(request))
-    return await spec.bind(request, queryset, inputs)
+    return await replace(AUDIT_LIST, decorate=_in_words(request)).bind(request, queryset, inputs)
 
 
 async def audit_list(request: web.Request) -> web.StreamResponse:
@@ -207,14 +253,8 @@ async def audit_detail(request: web.Request) -> web.StreamResponse:
     entry = await current_scope(request).audit_entry(path_id(request, "entry_id"))
     await entry.fetch_related("org")
     entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
-    keys = sorted(set(entry.before or {}) | set(entry.after or {}))
-    changes = [
-        (key, _json((entry.before or {}).get(key)) if entry.before and key in entry.before else "",
-         _json((entry.after or {}).get(key)) if entry.after and key in entry.after else "")
-        for key in keys
-    ]
     return render(request, "audit/detail.html", {
-        "entry": entry, "changes": changes, "object_href": object_href(entry),
+        "entry": entry, "fields": fields(entry, wording_of(request)), "object_href": object_href(entry),
         "actor_kind": actor_kind(entry), "action": audit_action_label(entry.action),
         "object": audit_object_label(entry.object_type),
     })

@@ -32,7 +32,7 @@ from admin.excel import Sheet, xlsx_response, xlsx_sheets_response
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import COMMUNITY_FIELD_LABELS as LABEL
-from admin.labels import MEMBER_FIELD_LABELS
+from admin.labels import MEMBER_FIELD_LABELS, WEEKDAY_LABELS
 from admin.listing import Column, Filter, ListSpec, distinct_options, label_options, org_filter
 from admin.templating import render
 from bot import notify_community
@@ -903,12 +903,6 @@ async def team_leader(request: web.Request) -> web.StreamResponse:
 
 
 # =========================================================================== recurring activities
-
-WEEKDAY_LABELS = {
-    "0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"),
-    "4": N_("Friday"), "5": N_("Saturday"), "6": N_("Sunday"),
-}
-
 
 def series_path(series_id: int) -> str:
     return f"/community/series/{series_id}"

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from models.admins import Role
 from models.audit import Actor, AuditEntry
+from models import clock
 from models.clock import local_today
 from models.membership import clean_member, update_member
-from models.pledges import ItemKind, add_item, pledge_for
+from models.pledges import PLEDGE_STATUS_LABELS, ItemKind, PledgeStatus, add_item, pledge_for, submit
+from models.registration import (
+    REGISTRATION_STATUS_LABELS,
+    RegistrationStatus,
+    decline_registration,
+    register,
+)
+from models.wishes import WISH_STATUS_LABELS, WishStatus, claim_wish, release_wish
 from models.points import issue_manual_card
 from tests import factories
 from tests.admin.conftest import read_xlsx, zh
@@ -110,18 +118,23 @@ async def test_the_list_summarises_what_changed_and_the_export_keeps_everything(
     client = await as_user("street")
     page = await (await client.get("/audit", params={"action": "member.update"})).text()
     changes = re.findall(r'<td data-column="changes"[^>]*>([^<]*)</td>', page)
-    assert changes == ["name: 李四 → 李四四"]  # only the field that changed
+    assert changes == ["姓名: 李四 → 李四四"]  # only the field that changed, named in words
     assert 'data-column="before"' not in page and "{&#34;" not in page  # no raw snapshots
 
     created = await (await client.get("/audit", params={"action": "member.create"})).text()
     summaries = re.findall(r'<td data-column="changes"[^>]*>([^<]*)</td>', created)
-    assert any(s.startswith("name: 张三; branch_id: ") for s in summaries)  # a new record: name first
+    assert any(s.startswith("姓名: 张三; 支部（编号）: ") for s in summaries)  # a new record: name first
     assert all(": ;" not in summary and re.search(r"; \+\d+$", summary) for summary in summaries)
 
+    # The export has every change in words, and the snapshots as they were stored.
     rows = read_xlsx(await (await client.get("/audit/export.xlsx",
                                              params={"action": "member.update"})).read())
-    assert zh("Changes") not in rows[0] and [zh("Before"), zh("After")] == rows[0][-2:]
+    assert rows[0][-3:] == [zh("Changes"), zh("Before"), zh("After")]
+    assert rows[1][-3] == "姓名: 李四 → 李四四"
     assert '"name": "李四"' in rows[1][-2] and '"name": "李四四"' in rows[1][-1]
+    new_rows = read_xlsx(await (await client.get("/audit/export.xlsx",
+                                                 params={"action": "member.create"})).read())
+    assert all(row[-3].startswith("姓名: ") and "\n" in row[-3] for row in new_rows[1:])
 
     staff = await as_user("staff")
     masked = await (await staff.get("/audit", params={"action": "member.create"})).text()
@@ -145,3 +158,44 @@ async def test_entries_are_named_in_words_with_the_code_kept_on_the_entry(as_use
     assert "积分卡 <a href=" in detail
     rows = read_xlsx(await (await client.get("/audit/export.xlsx", params={"object": "PointCard"})).read())
     assert {row[3] for row in rows[1:]} == {"发放积分卡"} and {row[4] for row in rows[1:]} == {"积分卡"}
+
+
+async def test_fields_and_coded_values_read_in_words(as_user, org):
+    mine, *_ = await setting(org)
+    branch = await factories.scope_of(org.nanyuan_1, "b2", Role.BRANCH_SECRETARY)
+    pledge = await pledge_for(mine, 2026, Actor(admin=branch.user))
+    await submit(pledge, Actor(admin=branch.user), scope=branch)
+    wish = await factories.published_wish(org.nanyuan)
+    await claim_wish(wish, mine)
+    newcomer = await factories.in_service_member(org.nanyuan_1)
+    registration = await register(Actor(member=newcomer), org.nanyuan)
+    await decline_registration(registration, await factories.scope_of(org.nanyuan, "n2"), "不住本社区")
+    client = await as_user("street")
+
+    page = await (await client.get("/audit", params={"action": "pledge.submit"})).text()
+    status = f"{zh('Status')}: {zh(PLEDGE_STATUS_LABELS[PledgeStatus.DRAFT])} → " \
+             f"{zh(PLEDGE_STATUS_LABELS[PledgeStatus.SUBMITTED])}"
+    assert re.findall(r'<td data-column="changes"[^>]*>([^<]*)</td>', page)[0].startswith(status)
+    assert status == "状态: 草稿 → 待审核"
+
+    claim = await AuditEntry.get(action="wish.claim")
+    detail = await (await client.get(f"/audit/{claim.id}")).text()
+    cells = dict(re.findall(r'<tr><th scope="row">([^<]*)</th><td>[^<]*</td><td>([^<]*)</td></tr>', detail))
+    assert cells[zh("Status")] == zh(WISH_STATUS_LABELS[WishStatus.CLAIMED])
+    assert cells["认领党员（编号）"] == str(mine.id)
+    claimed_at = datetime.fromisoformat(claim.after["claimed_at"])
+    assert cells["认领时间"] == clock.local_now(claimed_at).strftime("%Y-%m-%d %H:%M")  # local, no seconds
+    assert "None" not in detail and "claimed_at" not in detail and "&#34;" not in detail
+
+    await release_wish(wish, Actor(admin=branch.user), "临时出差")
+    release = await AuditEntry.get(action="wish.release")
+    assert release.after["claimant_id"] is None  # not the text "None"
+    detail = await (await client.get(f"/audit/{release.id}")).text()
+    rows = {field: (before, after) for field, before, after in
+            re.findall(r'<tr><th scope="row">([^<]*)</th><td>([^<]*)</td><td>([^<]*)</td></tr>', detail)}
+    assert rows["认领党员（编号）"] == ("", "") and "None" not in detail
+
+    declined = await AuditEntry.get(action="registration.decline")
+    assert "active_key" not in declined.after  # a uniqueness key means nothing to a reader
+    detail = await (await client.get(f"/audit/{declined.id}")).text()
+    assert "<td>不住本社区</td>" in detail and zh(REGISTRATION_STATUS_LABELS[RegistrationStatus.DECLINED]) in detail
