@@ -8,6 +8,7 @@ page wider than the screen. On a desktop the same list stays a table.
 from __future__ import annotations
 
 from models.activities import Activity, SignUp
+from models.audit import AuditEntry
 from tests.e2e.conftest import log_in_first_admin
 
 PHONE = {"width": 390, "height": 844}
@@ -35,8 +36,8 @@ async def _layout(page, url: str, column: str) -> dict:
     )
 
 
-async def _logged_in(browser, running, viewport: dict):
-    context = await browser.new_context(locale="zh-CN", viewport=viewport, is_mobile=viewport is PHONE)
+async def _logged_in(browser, running, viewport: dict, locale: str = "zh-CN"):
+    context = await browser.new_context(locale=locale, viewport=viewport, is_mobile=viewport is PHONE)
     page = await context.new_page()
     await log_in_first_admin(page, running)
     return context, page
@@ -53,6 +54,28 @@ async def test_a_list_on_a_phone_is_a_card_per_row(browser, product):
             assert layout["label"] == f'"{label}"', (path, layout)
             assert layout["lines"] == 1, (path, layout)  # 刘东桂兰 on one line, not four
             assert layout["pageWidth"] <= PHONE["width"], (path, layout)
+    finally:
+        await context.close()
+
+
+async def test_a_long_label_on_a_phone_stays_inside_its_line(browser, product):
+    """English labels such as "Entered on the member's behalf" take several lines at 37% of
+    a phone's width; each used to run into the lines below it, over their labels."""
+    entry = await AuditEntry.filter(action="member.create").order_by("id").first()
+    context, page = await _logged_in(browser, product, PHONE, locale="en-US")
+    admin = product.admin_url.rstrip("/")
+    try:
+        for path in ("/pledges", "/audit", f"/audit/{entry.id}"):
+            await page.goto(admin + path)
+            spilling = await page.evaluate(
+                """() => [...document.querySelectorAll("table.stack tbody td")]
+                    .filter((td) => td.getClientRects().length)
+                    .filter((td) => td.scrollHeight > td.clientHeight + 1)
+                    .map((td) => td.dataset.label)"""
+            )
+            cells = await page.locator("table.stack tbody td").count()
+            assert cells > 0 and spilling == [], (path, spilling)
+            assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
     finally:
         await context.close()
 
