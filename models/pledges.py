@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from locales import N_
 from models import audit
 from models.admins import Role
+from models.clock import local_today
 from models.errors import DomainError, Label, NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
@@ -264,15 +265,28 @@ def clean_item_text(text: str | None) -> str:
     return clean_text(text or "", ITEM_TEXT_MAX, "text")
 
 
-def parse_target_date(text: str | None, year: int) -> date:
-    """A target date typed as YYYY-MM-DD; it must fall in the pledge's year."""
+def example_target_date(year: int, today: date | None = None) -> date:
+    """A date to show as an example of a target date: the end of September, or of the year
+    once September is over (an example already past would invite a date already past)."""
+    september = date(year, 9, 30)
+    return september if (today or local_today()) <= september else date(year, 12, 31)
+
+
+def parse_target_date(text: str | None, year: int, *, not_before: date | None = None) -> date:
+    """A target date typed as YYYY-MM-DD; it must fall in the pledge's year, and on or
+    after ``not_before`` if given (a member writing now; a pledge copied from paper later
+    may name a day that has passed)."""
+    example = example_target_date(year, not_before)
     try:
         value = datetime.strptime((text or "").strip(), "%Y-%m-%d").date()
     except ValueError:
         raise ValidationError(N_("Please write the date as YYYY-MM-DD, for example {example}."),
-                              field="target_date", example=f"{year}-09-30") from None
+                              field="target_date", example=example.isoformat()) from None
     if value.year != year:
         raise ValidationError(N_("The target date must be in {year}."), field="target_date", year=year)
+    if not_before is not None and value < not_before:
+        raise ValidationError(N_("{date} has already passed: choose a later day, for example {example}."),
+                              field="target_date", date=value.isoformat(), example=example.isoformat())
     return value
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from bot import notify_pledges
 from bot.delivery import DeliveryWorker
+from bot.handlers.pledges import writing
 from bot.pledge_texts import current_year
 from bot.sandbox.client import inline_buttons, message_content
 from models.admins import Role
@@ -13,6 +14,7 @@ from models.audit import Actor, AuditEntry
 from models.invites import redeem_invite
 from models.members import Member, TelegramUser
 from models.outbox import OutboxMessage
+from models import pledges
 from models.pledges import (
     MAX_ITEMS,
     ItemKind,
@@ -22,6 +24,7 @@ from models.pledges import (
     PledgeStatus,
     add_item,
     approve,
+    example_target_date,
     pledge_for,
     publish,
     return_for_revision,
@@ -166,7 +169,10 @@ async def test_write_from_template_edit_delete_survive_restart_and_submit_once(h
     assert "待审核" in message_content(await screen(harness, 9101))
 
 
-async def test_item_input_is_checked_and_the_step_kept(harness, org):
+async def test_item_input_is_checked_and_the_step_kept(harness, org, monkeypatch):
+    # Writing on 15 October: the end of June and of September have passed.
+    for module in (writing, pledges):
+        monkeypatch.setattr(module, "local_today", lambda: date(YEAR, 10, 15))
     member = await bound_member(harness, org.nanyuan_1, 9201)
     await open_pledge(harness, 9201)
     await tap(harness, 9201, "添加一条")
@@ -177,13 +183,24 @@ async def test_item_input_is_checked_and_the_step_kept(harness, org):
         assert "文字" in await reply_to(harness, 9201, await send_other(9201))
     assert "请填写" in (await send(harness, 9201, "\u3164"))["text"]  # looks blank
     assert "500" in (await send(harness, 9201, "长" * 501))["text"]
-    assert "YYYY-MM-DD" in (await send(harness, 9201, "字" * 500))["text"]  # the limit itself is fine
+    question = (await send(harness, 9201, "字" * 500))["text"]  # the limit itself is fine
+    assert "YYYY-MM-DD" in question and f"例如 {YEAR}-12-31" in question  # not a day past
 
     assert "YYYY-MM-DD" in (await send(harness, 9201, "下个月"))["text"]
     assert f"{YEAR} 年" in (await send(harness, 9201, f"{YEAR - 1}-09-30"))["text"]
-    assert "已添加" in (await send(harness, 9201, f"{YEAR}-09-30"))["text"]
+    # A day already past is no target: the step says so and waits.
+    refused = (await send(harness, 9201, f"{YEAR}-10-14"))["text"]
+    assert f"{YEAR}-10-14 已经过去" in refused and f"{YEAR}-12-31" in refused
+    assert await PledgeItem.filter(pledge__member_id=member.id).count() == 0
+    assert "已添加" in (await send(harness, 9201, f"{YEAR}-10-15"))["text"]  # today will do
     item = await PledgeItem.get(pledge__member_id=member.id)
-    assert (item.kind, len(item.text), item.target_date) == (ItemKind.POLITICAL, 500, date(YEAR, 9, 30))
+    assert (item.kind, len(item.text), item.target_date) == (ItemKind.POLITICAL, 500, date(YEAR, 10, 15))
+
+
+def test_the_example_date_is_never_already_past():
+    assert example_target_date(2026, date(2026, 3, 1)) == date(2026, 9, 30)
+    assert example_target_date(2026, date(2026, 9, 30)) == date(2026, 9, 30)
+    assert example_target_date(2026, date(2026, 10, 1)) == date(2026, 12, 31)
 
 
 async def test_a_full_pledge_takes_no_more_items_and_still_fits_a_message(harness, org):

@@ -43,6 +43,7 @@ from bot.handlers.pledges.screen import (
 from bot.pledge_texts import kind_label
 from bot.states import PledgeForm
 from bot.texts import excerpt
+from models.clock import local_today
 from models.errors import DomainError
 from models.members import Member
 from models.pledge_templates import TEMPLATES, apply_template, templates_for
@@ -54,6 +55,7 @@ from models.pledges import (
     clean_item_text,
     delete_item,
     member_pledge,
+    example_target_date,
     parse_target_date,
     submit,
     update_item,
@@ -152,12 +154,16 @@ async def text_written(message: Message, state: FSMContext) -> None:
     year = (await state.get_data())["year"]
     prompt = _("By when will you have done it? Choose below, or type a date as YYYY-MM-DD "
                "(for example {example}).")
-    await ask(message, state, prompt.format(example=f"{year}-09-30"), pledge_keyboards.date_choice(year))
+    await ask(message, state, prompt.format(example=example_target_date(year).isoformat()),
+              pledge_keyboards.date_choice(year))
 
 
 async def date_typed(message: Message, state: FSMContext, member: Member) -> None:
     form = await state.get_data()
-    target = parse_target_date(message.text, form["year"])  # a wrong date: said why, the step waits
+    # A wrong or past date: said why, the step waits. (The last day of the pledge's year
+    # stays allowed for a pledge of a year already over.)
+    not_before = min(local_today(), date(form["year"], 12, 31))
+    target = parse_target_date(message.text, form["year"], not_before=not_before)
     await state.clear()
     await send_pledge(message, member, form["year"], await add_from_form(member, form, target))
 
