@@ -137,3 +137,17 @@ async def test_filters_fold_away_on_a_phone_and_show_on_a_desktop(browser, produ
         assert abs(search["y"] - actor["y"]) < 2
     finally:
         await context.close()
+
+
+async def test_the_dashboard_figures_come_two_to_a_row_on_a_phone(browser, product):
+    """Six figures one under the other took two screens before the first chart."""
+    context, page = await _logged_in(browser, product, PHONE)
+    try:
+        await page.goto(product.admin_url.rstrip("/") + "/")
+        boxes = [await item.bounding_box() for item in await page.locator(".dashboard-counts > li").all()]
+        assert len(boxes) >= 4
+        assert abs(boxes[0]["y"] - boxes[1]["y"]) < 2 and boxes[2]["y"] > boxes[0]["y"] + boxes[0]["height"] - 2
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        await context.close()
+
