@@ -26,7 +26,8 @@ from bot.callbacks import (
     TargetDateChoice,
 )
 from bot.keyboard_builder import InlineKeyboardBuilder
-from bot.pledge_texts import kind_label, local_date, shows_progress
+from bot.pledge_texts import kind_label, shows_progress
+from bot.texts import local_date
 from models.clock import local_today
 from models.pledge_templates import TEMPLATES
 from models.pledges import (

@@ -7,10 +7,9 @@ language), the notifications the recipient's. User-written parts are HTML-escape
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from html import escape
 
-from bot.texts import Gettext
+from bot.texts import Gettext, local_date
 from models import clock
 from models.pledges import (
     EDITABLE,
@@ -35,10 +34,6 @@ ENTRIES_ON_ITEM = 10
 
 def current_year() -> int:
     return clock.current_year()
-
-
-def local_date(moment: datetime) -> str:
-    return moment.astimezone(clock.zone()).date().isoformat()
 
 
 def _units(text: str) -> int:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import datetime
 from html import escape
 
+from models import clock
 from models.errors import DomainError, Label
 
 #: A gettext: aiogram's (the current user's language) in handlers, the recipient's in notifications.
 Gettext = Callable[[str], str]
 
 EXCERPT_LENGTH = 80
+
+
+def local_date(moment: datetime) -> str:
+    """The local day of a stored (UTC) time, as YYYY-MM-DD."""
+    return moment.astimezone(clock.zone()).date().isoformat()
 
 
 def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:

@@ -159,7 +159,8 @@ async def test_wish_from_resident_to_card(harness, org):
 
     await tap(harness, 8101, "填写进展")
     await harness.say(8101, "已约好周六上门")
-    assert "进展已保存" in message_content(await screen(harness, 8101))
+    saved = message_content(await screen(harness, 8101))
+    assert "进展已保存" in saved and f"• {local_today().isoformat()} 已约好周六上门" in saved  # dated
     answer = await tap(harness, 8101, "标记完成")
     assert "居民确认" in answer["text"]
     assert (await Wish.get(id=wish.id)).status == WishStatus.DONE

@@ -17,7 +17,7 @@ from bot import notify, wish_keyboards
 from bot.callbacks import ClaimedAction, ClaimedWishCallback, MenuAction, MenuCallback
 from bot.handlers.common import ask, expect_text, show, stale_button
 from bot.states import ClaimedWishInput
-from bot.texts import excerpt
+from bot.texts import excerpt, local_date
 from bot.wish_texts import category_label, deadline_text, service_line
 from models.audit import Actor
 from models.members import Member
@@ -64,7 +64,7 @@ async def claimed_wish_text(wish: Wish) -> str:
     notes = await latest_progress(wish, PROGRESS_SHOWN)
     if notes:
         lines += ["", _("<b>Your progress notes</b>")]
-        lines += [f"• {escape(note.text)}" for note in notes]
+        lines += [f"• {local_date(note.created_at)} {escape(note.text)}" for note in notes]
     return "\n".join(lines)
 
 
