@@ -13,11 +13,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.handlers.common import PROMPT_KEY
+from bot.handlers.common import PROMPT_KEY, take_buttons_off
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +44,15 @@ class AnsweredPromptMiddleware(BaseMiddleware):
 
 
 async def _retire(event: Message, state: FSMContext, step: str, prompt_id: int) -> None:
-    # Cosmetic, and after the update's effects are done: a failure here (a 429, Telegram or
-    # Redis unreachable) must not fail the update, which would then be apologised for or
-    # delivered again.
+    # Cosmetic, and after the update's effects are done: a failure here (Redis unreachable,
+    # or the edit: see take_buttons_off) must not fail the update, which would then be
+    # apologised for or delivered again.
     try:
         still_open = (await state.get_state() == step
                       and (await state.get_data()).get(PROMPT_KEY) == prompt_id)
-        if still_open:
-            return
-        await event.bot.edit_message_reply_markup(
-            chat_id=event.chat.id, message_id=prompt_id, reply_markup=None)
-    except TelegramBadRequest:
-        pass  # already without buttons, or deleted
     except Exception:
         logger.warning("could not take the buttons off message %s in chat %s", prompt_id,
                        event.chat.id, exc_info=True)
+        return
+    if not still_open:
+        await take_buttons_off(event.bot, event.chat.id, prompt_id)

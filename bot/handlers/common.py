@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
@@ -11,6 +13,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from models.members import Member
+
+logger = logging.getLogger(__name__)
 
 
 class BoundMember(Filter):
@@ -49,6 +53,29 @@ async def ask(target: CallbackQuery | Message, state: FSMContext, text: str,
         prompt_id = (await target.answer(text, reply_markup=markup)).message_id
     await state.update_data({PROMPT_KEY: prompt_id})
     return prompt_id
+
+
+async def ask_below(query: CallbackQuery, state: FSMContext, text: str,
+                    markup: InlineKeyboardMarkup) -> int:
+    """Ask a step's question in a new message below the screen whose button started it, and
+    take that screen's buttons off. The screen stays to read (a wish's contact, an
+    activity's time); the conversation ends with a fresh screen below it (or the menu), so
+    its old buttons would only be refused as out of date."""
+    prompt_id = await ask(query.message, state, text, markup)
+    await take_buttons_off(query.bot, query.message.chat.id, query.message.message_id)
+    return prompt_id
+
+
+async def take_buttons_off(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Remove a message's inline buttons. Cosmetic, so it never fails the update (which would
+    then be apologised for, or delivered again): a 429 or Telegram unreachable is logged."""
+    try:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+    except TelegramBadRequest:
+        pass  # already without buttons, too old to edit, or deleted
+    except Exception:
+        logger.warning("could not take the buttons off message %s in chat %s", message_id, chat_id,
+                       exc_info=True)
 
 
 async def stale_button(query: CallbackQuery) -> None:

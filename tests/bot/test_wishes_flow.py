@@ -157,7 +157,12 @@ async def test_wish_from_resident_to_card(harness, org):
     refreshed = await harness.client.message(8102, other_wall["message_id"])
     assert "水管漏水" not in message_content(refreshed)
 
+    wish_screen = (await screen(harness, 8101))["message_id"]
     await tap(harness, 8101, "填写进展")
+    # The question comes below the wish, which stays to read without its buttons: the answer
+    # brings a fresh screen, and a tap on the old one would only be refused.
+    assert (await screen(harness, 8101))["message_id"] != wish_screen
+    assert inline_buttons(await harness.client.message(8101, wish_screen)) == []
     await harness.say(8101, "已约好周六上门")
     saved = message_content(await screen(harness, 8101))
     assert "进展已保存" in saved and f"• {local_today().isoformat()} 已约好周六上门" in saved  # dated

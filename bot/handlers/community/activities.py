@@ -27,7 +27,7 @@ from bot.callbacks import (
     TeamCallback,
 )
 from bot.community_texts import activity_summary
-from bot.handlers.common import ask, expect_text, show, stale_button
+from bot.handlers.common import ask_below, expect_text, show, stale_button
 from bot.paging import page_of, page_of_query
 from bot.states import CommunityInput
 from bot.texts import refusal_text
@@ -198,7 +198,7 @@ async def ask_code(
         return
     await state.set_state(CommunityInput.checkin_code)
     await state.set_data({"activity_id": activity.id, "attempts": 0})
-    await ask(query.message, state, _("📍 Type the check-in code shown at “{title}”:").format(
+    await ask_below(query, state, _("📍 Type the check-in code shown at “{title}”:").format(
         title=escape(activity.title)), cancel_only())
     await query.answer()
 

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from bot import community_keyboards as kb
 from bot import notify_community
 from bot.callbacks import TeamAction, TeamCallback
-from bot.handlers.common import ask, expect_text, stale_button
+from bot.handlers.common import ask, ask_below, expect_text, stale_button
 from bot.states import TeamNotice
 from bot.texts import refusal_text
 from bot.wish_keyboards import cancel_only
@@ -49,7 +49,7 @@ async def start(query: CallbackQuery, callback_data: TeamCallback, state: FSMCon
     await state.set_state(TeamNotice.text)
     await state.set_data({"team_id": team.id})
     count = len(await notice_recipients(team, member))
-    await ask(query.message, state, "\n".join([
+    await ask_below(query, state, "\n".join([
         _("📢 Write the notice to {team} (at most {limit} characters).").format(
             team=escape(team.name), limit=NOTICE_MAX),
         reach_text(team, count),

@@ -19,7 +19,7 @@ from bot.callbacks import (
     PostAction,
     PostCallback,
 )
-from bot.handlers.common import ask, expect_text, show, stale_button
+from bot.handlers.common import ask_below, expect_text, show, stale_button
 from bot.paging import page_of
 from bot.states import CommunityInput
 from bot.texts import excerpt
@@ -107,7 +107,7 @@ async def ask_leave_reason(
     await claim.fetch_related("post")
     await state.set_state(CommunityInput.leave_reason)
     await state.set_data({"claim_id": claim.id})
-    await ask(query.message, state, _("Why are you leaving the post “{post}” (at most {count} characters)?").format(
+    await ask_below(query, state, _("Why are you leaving the post “{post}” (at most {count} characters)?").format(
         post=escape(claim.post.name), count=REASON_MAX), cancel_only())
     await query.answer()
 

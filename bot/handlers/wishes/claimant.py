@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from bot import notify, wish_keyboards
 from bot.callbacks import ClaimedAction, ClaimedWishCallback, MenuAction, MenuCallback
-from bot.handlers.common import ask, expect_text, show, stale_button
+from bot.handlers.common import ask_below, expect_text, show, stale_button
 from bot.states import ClaimedWishInput
 from bot.texts import excerpt, local_date
 from bot.wish_texts import category_label, deadline_text, service_line
@@ -136,7 +136,7 @@ async def ask_for_text(
         return
     await state.set_state(step)
     await state.set_data({"wish_id": wish.id})
-    await ask(query.message, state, f"{excerpt(wish.text)}\n\n{prompt}", wish_keyboards.cancel_only())
+    await ask_below(query, state, f"{excerpt(wish.text)}\n\n{prompt}", wish_keyboards.cancel_only())
     await query.answer()
 
 
