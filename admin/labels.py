@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from locales import N_
 from models.activities import ACTIVITY_STATUS_LABELS, SIGN_UP_STATUS_LABELS
+from models.activity_series import WEEKDAY_LABELS as DAY_LABELS
 from models.admins import ROLE_LABELS
 from models.invites import INVITE_STATUS_LABELS
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS
@@ -232,11 +233,8 @@ COMMUNITY_FIELD_LABELS = {
     "occurrences": N_("Occurrences"),
 }
 
-# An activity series' weekday (models.activity_series: 0 is Monday), as the form sends it.
-WEEKDAY_LABELS = {
-    "0": N_("Monday"), "1": N_("Tuesday"), "2": N_("Wednesday"), "3": N_("Thursday"),
-    "4": N_("Friday"), "5": N_("Saturday"), "6": N_("Sunday"),
-}
+# An activity series' weekday (0 is Monday), keyed as the form sends it.
+WEEKDAY_LABELS = {str(number): label for number, label in DAY_LABELS.items()}
 
 LABELS = {
     "registration_status": REGISTRATION_STATUS_LABELS,

@@ -10,16 +10,20 @@ from html import escape
 
 from bot.texts import Gettext
 from models.activities import Activity
+from models.activity_series import WEEKDAY_LABELS
 from models.clock import local_now
 from models.registration import REGISTRATION_STATUS_LABELS, Registration, ServiceKind
 from models.wishes import WISH_CATEGORY_LABELS
 
 
-def when_text(activity: Activity) -> str:
-    """The local start and end, e.g. ``2026-05-07 09:00–11:00``."""
+def when_text(activity: Activity, gettext: Gettext) -> str:
+    """The local start and end with the day of the week, e.g. ``2026-05-07 星期四 09:00–11:00``:
+    older members go by the day of the week more than by the date."""
     starts, ends = local_now(activity.starts_at), local_now(activity.ends_at)
-    end_format = "%H:%M" if starts.date() == ends.date() else "%Y-%m-%d %H:%M"
-    return f"{starts:%Y-%m-%d %H:%M}–{ends.strftime(end_format)}"
+    end = ends.strftime("%H:%M")
+    if starts.date() != ends.date():
+        end = f"{ends:%Y-%m-%d} {gettext(WEEKDAY_LABELS[ends.weekday()])} {end}"
+    return f"{starts:%Y-%m-%d} {gettext(WEEKDAY_LABELS[starts.weekday()])} {starts:%H:%M}–{end}"
 
 
 def kinds_text(kinds, gettext: Gettext) -> str:
@@ -30,7 +34,7 @@ def activity_summary(activity: Activity, gettext: Gettext) -> str:
     """Title, time and place on three lines, HTML-escaped."""
     return "\n".join([
         f"<b>{escape(activity.title)}</b>",
-        gettext("Time: {when}").format(when=when_text(activity)),
+        gettext("Time: {when}").format(when=when_text(activity, gettext)),
         gettext("Place: {place}").format(place=escape(activity.place)),
     ])
 

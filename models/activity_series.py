@@ -62,6 +62,13 @@ FREQUENCY_LABELS = {
 }
 
 
+# Days of the week as ``date.weekday()`` numbers them (0 is Monday).
+WEEKDAY_LABELS = {
+    0: N_("Monday"), 1: N_("Tuesday"), 2: N_("Wednesday"), 3: N_("Thursday"),
+    4: N_("Friday"), 5: N_("Saturday"), 6: N_("Sunday"),
+}
+
+
 class ActivitySeries(Model):
     """A recurring activity, every week on a weekday or every month on a day, at a local time."""
 

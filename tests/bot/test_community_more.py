@@ -178,4 +178,6 @@ async def test_activities_of_one_title_have_buttons_that_say_their_day(harness, 
     labels = [f"{local_now(a.starts_at):%m-%d %H:%M} 周四义诊" for a in (first, second)]
     assert [b for b in buttons(await screen(harness, 9851)) if "周四义诊" in b] == labels
     await tap(harness, 9851, labels[1])
-    assert f"{local_now(second.starts_at):%Y-%m-%d %H:%M}" in (await screen(harness, 9851))["text"]
+    starts = local_now(second.starts_at)
+    day = "星期" + "一二三四五六日"[starts.weekday()]  # the day of the week, for older members
+    assert f"{starts:%Y-%m-%d} {day} {starts:%H:%M}–" in (await screen(harness, 9851))["text"]
