@@ -166,14 +166,17 @@ def activity_list(activities: list[Activity], kind: CommunityList, page: Page) -
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def activity_view(activity: Activity, signup: SignUp | None, *, organiser: bool = False) -> InlineKeyboardMarkup:
+def activity_view(
+    activity: Activity, signup: SignUp | None, *, organiser: bool = False, can_check_in: bool = False,
+) -> InlineKeyboardMarkup:
     rows = []
     if organiser:
         rows.append([_activity(ActivityAction.ROSTER, activity.id, _("📋 Sign-ups and attendance"))])
     if signup is None:
         rows.append([_activity(ActivityAction.SIGN_UP, activity.id, _("✋ Sign up"))])
     else:
-        rows.append([_activity(ActivityAction.CHECK_IN, activity.id, _("📍 Check in"))])
+        if can_check_in:
+            rows.append([_activity(ActivityAction.CHECK_IN, activity.id, _("📍 Check in"))])
         rows.append([_activity(ActivityAction.CANCEL, activity.id, _("✖️ Cancel my sign-up"))])
     rows.append([_action(CommunityAction.UPCOMING, _("📅 Upcoming activities"))])
     rows.append([back_button()])

@@ -55,6 +55,22 @@ def checkin_window(activity: Activity) -> tuple[datetime, datetime]:
     return activity.starts_at - CHECKIN_OPENS, activity.ends_at + CHECKIN_CLOSES
 
 
+CHECKIN_HOURS = N_("Check-in is open from {opens} to {closes}.")
+
+
+def checkin_hours(activity: Activity) -> dict[str, str]:
+    """The ``opens`` and ``closes`` of ``CHECKIN_HOURS``, in local time."""
+    opens, closes = checkin_window(activity)
+    return {"opens": local_now(opens).strftime("%m-%d %H:%M"),
+            "closes": local_now(closes).strftime("%m-%d %H:%M")}
+
+
+def checkin_is_open(activity: Activity, now: datetime | None = None) -> bool:
+    """Whether a member can check in with the code now (the window around the activity)."""
+    opens, closes = checkin_window(activity)
+    return opens <= (now or datetime.now(UTC)) <= closes
+
+
 def attendance_open(activity: Activity, now: datetime | None = None) -> bool:
     """Whether organisers can record attendance yet (from ``CHECKIN_OPENS`` before the start)."""
     return (now or datetime.now(UTC)) >= checkin_window(activity)[0]
@@ -106,11 +122,8 @@ async def check_in(
     await activity.refresh_from_db()
     if activity.status == ActivityStatus.CANCELLED:
         raise DomainError(N_("This activity has been cancelled."))
-    opens, closes = checkin_window(activity)
-    if not opens <= now <= closes:
-        raise DomainError(N_("Check-in is open from {opens} to {closes}."),
-                          opens=local_now(opens).strftime("%m-%d %H:%M"),
-                          closes=local_now(closes).strftime("%m-%d %H:%M"))
+    if not checkin_is_open(activity, now):
+        raise DomainError(CHECKIN_HOURS, **checkin_hours(activity))
     if not hmac.compare_digest((code or "").strip().encode(), activity.checkin_code.encode()):
         raise ValidationError(N_("This check-in code is not right."), field="code")
     signup = await SignUp.get_or_none(active_key=sign_up_key(activity.id, member.id))

@@ -16,6 +16,7 @@ from bot.callbacks import (
 from bot.notify_community import registration_confirmed, send_activity_reminders
 from bot.sandbox.client import message_content
 from models.activities import Activity, SignUp, SignUpStatus, cancel_activity
+from models.attendance import checkin_hours
 from models.audit import Actor
 from models.outbox import OutboxMessage
 from models.points import PointCard
@@ -226,6 +227,34 @@ async def test_sign_up_waitlist_cancel_promote_and_check_in(harness, org):
     assert "签到成功" in (await harness.say(9302, activity.checkin_code))["text"]
     assert (await SignUp.get(id=promoted.id)).status == SignUpStatus.ATTENDED
     assert await PointCard.filter(member_id=second.id).count() == 1
+
+
+async def test_check_in_is_offered_in_its_hours_and_the_screen_says_when(harness, org):
+    """Days ahead, a 📍 Check in button only led to "check-in is open from …" after the member
+    had typed a code: now the screen says when, and the button comes with the hours."""
+    scope = await factories.scope_of(org.nanyuan)
+    await in_service(harness, org, 9331, "钱早")
+    activity = await factories.activity(scope, org.nanyuan, starts_at=later(days=2), title="后天义诊")
+    await open_community(harness, 9331)
+    await tap(harness, 9331, "近期活动")
+    await tap(harness, 9331, "后天义诊")
+    await tap(harness, 9331, "✋ 报名")
+    view = await screen(harness, 9331)
+    hours = checkin_hours(activity)
+    assert f"签到时间为 {hours['opens']} 至 {hours['closes']}" in view["text"]
+    assert not any("签到" in label for label in buttons(view))
+    answer = await forge(harness, 9331, ActivityCallback(action=ActivityAction.CHECK_IN,
+                                                         activity_id=activity.id).pack())
+    assert answer["show_alert"] and hours["opens"] in answer["text"]
+
+    # From 30 minutes before the start: the button, and no hours line.
+    await Activity.filter(id=activity.id).update(starts_at=later(minutes=20), ends_at=later(hours=2))
+    await tap(harness, 9331, "近期活动")
+    await tap(harness, 9331, "后天义诊")
+    view = await screen(harness, 9331)
+    assert "签到时间为" not in view["text"] and any("签到" in label for label in buttons(view))
+    # The forged tap before started nothing: a code typed now is not taken as a check-in.
+    assert "没有看懂" in (await harness.say(9331, activity.checkin_code))["text"]
 
 
 async def test_activity_buttons_refuse_foreign_cancelled_and_started(harness, org):

@@ -44,7 +44,15 @@ from models.activities import (
     signups_of,
     upcoming_for,
 )
-from models.attendance import ATTENDANCE_NOT_YET, attendance_open, check_in, mark_attendance
+from models.attendance import (
+    ATTENDANCE_NOT_YET,
+    CHECKIN_HOURS,
+    attendance_open,
+    check_in,
+    checkin_hours,
+    checkin_is_open,
+    mark_attendance,
+)
 from models.audit import Actor
 from models.errors import DomainError, ValidationError
 from models.members import Member
@@ -72,10 +80,17 @@ async def show_activity(
     lines = [activity_summary(activity, _)]
     if activity.capacity is not None:
         lines.append(_("Seats left: {seats}").format(seats=activity.seats_left))
+    can_check_in = False
     if signup is not None:
         lines += ["", await status_line(signup)]
+        if signup.status != SignUpStatus.ATTENDED:
+            # The button only while the code is accepted; before, the member is told when.
+            can_check_in = checkin_is_open(activity)
+            if not can_check_in:
+                lines.append(_(CHECKIN_HOURS).format(**checkin_hours(activity)))
     organiser = activity.team_id is not None and await is_leader(activity.team_id, member)
-    await show(query, "\n".join(lines), kb.activity_view(activity, signup, organiser=organiser))
+    await show(query, "\n".join(lines),
+               kb.activity_view(activity, signup, organiser=organiser, can_check_in=can_check_in))
 
 
 async def show_upcoming(query: CallbackQuery, member: Member, page: int) -> None:
@@ -195,6 +210,9 @@ async def ask_code(
         return
     if await live_signup(activity.id, member) is None:
         await stale_button(query)
+        return
+    if not checkin_is_open(activity):  # a button from a screen shown before, or after, the window
+        await query.answer(_(CHECKIN_HOURS).format(**checkin_hours(activity)), show_alert=True)
         return
     await state.set_state(CommunityInput.checkin_code)
     await state.set_data({"activity_id": activity.id, "attempts": 0})
