@@ -56,6 +56,18 @@ def object_href(entry: AuditEntry) -> str | None:
     return pattern.format(id=entry.object_id) if pattern and entry.object_id.isdigit() else None
 
 
+# Fields holding the number of a record the panel can open (its page checks the reader's scope).
+REFERENCED_MODELS = {
+    "member_id": "Member", "claimant_id": "Member", "pledge_id": "Pledge", "post_id": "ServicePost",
+    "team_id": "Team", "card_id": "PointCard", "revokes_id": "PointCard",
+}
+
+
+def reference_href(key: str, value: object) -> str | None:
+    pattern = OBJECT_PATHS.get(REFERENCED_MODELS.get(key, ""))
+    return pattern.format(id=value) if pattern and isinstance(value, int) else None
+
+
 def _json(value: object) -> str | None:
     if value is None:
         return None
@@ -77,11 +89,14 @@ def _summary_order(key: str) -> tuple[int, str]:
 
 
 class Change(NamedTuple):
-    """One field of an entry, in the reader's words (before is None: the entry has no before)."""
+    """One field of an entry, in the reader's words (before is None: the entry has no before),
+    with links to the records it names by number."""
 
     field: str
     before: str | None
     after: str | None
+    before_href: str | None = None
+    after_href: str | None = None
 
 
 def _worded(entry: AuditEntry, keys: list[str], wording: Wording) -> list[Change]:
@@ -91,7 +106,9 @@ def _worded(entry: AuditEntry, keys: list[str], wording: Wording) -> list[Change
     def side(values: dict, key: str) -> str | None:
         return wording.value(model, key, values[key]) if key in values else None
 
-    return [Change(wording.field(model, key), side(before, key), side(after, key)) for key in keys]
+    return [Change(wording.field(model, key), side(before, key), side(after, key),
+                   reference_href(key, before.get(key)), reference_href(key, after.get(key)))
+            for key in keys]
 
 
 def changes(entry: AuditEntry, wording: Wording) -> list[Change]:

@@ -182,7 +182,8 @@ async def test_fields_and_coded_values_read_in_words(as_user, org):
     detail = await (await client.get(f"/audit/{claim.id}")).text()
     cells = dict(re.findall(r'<tr><th scope="row">([^<]*)</th><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td></tr>', detail))
     assert cells[zh("Status")] == zh(WISH_STATUS_LABELS[WishStatus.CLAIMED])
-    assert cells["认领党员（编号）"] == str(mine.id)
+    # A record named by its number links to its page (which checks the reader's scope).
+    assert f'<td data-label="修改后"><a href="/members/{mine.id}">{mine.id}</a></td>' in detail
     claimed_at = datetime.fromisoformat(claim.after["claimed_at"])
     assert cells["认领时间"] == clock.local_now(claimed_at).strftime("%Y-%m-%d %H:%M")  # local, no seconds
     assert "None" not in detail and "claimed_at" not in detail and "&#34;" not in detail
