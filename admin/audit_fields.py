@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from admin.labels import (
     COMMUNITY_FIELD_LABELS,
@@ -22,6 +23,7 @@ from admin.labels import (
 from locales import N_
 from models.activities import ACTIVITY_STATUS_LABELS, SIGN_UP_STATUS_LABELS
 from models.activity_series import FREQUENCY_LABELS
+from models.audit import RESIDENT_LABEL_PREFIX
 from models.awards import AWARD_PERIOD_LABELS
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS
 from models.org import ORG_KIND_LABELS
@@ -158,6 +160,15 @@ VALUE_LABELS: dict[str, Mapping[str, str]] = {
 
 LIST_SEPARATOR = N_(", ")
 
+# Who acted, when not a panel user or a member: the labels the code records (Actor.system).
+SYSTEM_ACTOR_LABELS = {
+    "system": N_("System"),
+    "scheduler": N_("Scheduled job"),
+    "bot": N_("The bot"),
+    "demo": N_("Demo data"),
+    "cli": N_("Command line"),
+}
+
 
 def field_label(model: str, key: str) -> str:
     """The message id naming ``key`` of an audited ``model``; the key for one not named yet."""
@@ -192,6 +203,20 @@ class Wording:
         if isinstance(value, dict):
             return ", ".join(f"{k}: {self.value(model, k, v)}" for k, v in value.items())
         return str(value)
+
+    def actor_label(self, label: str) -> str:
+        """A recorded actor label as a reader says it: a resident's or the system's in words,
+        a user name or a member's name as it is."""
+        if label.startswith(RESIDENT_LABEL_PREFIX):
+            return self.gettext(N_("Resident (Telegram {id})")).format(
+                id=label.removeprefix(RESIDENT_LABEL_PREFIX))
+        return self.gettext(SYSTEM_ACTOR_LABELS[label]) if label in SYSTEM_ACTOR_LABELS else label
+
+    def actor(self, entry: Any) -> str:
+        """Who made an audit entry (a user or member is named by their label, whatever it is)."""
+        if entry.actor_admin_id is not None or entry.actor_member_id is not None:
+            return entry.actor_label
+        return self.actor_label(entry.actor_label)
 
     def field(self, model: str, key: str) -> str:
         return self.gettext(field_label(model, key))

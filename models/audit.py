@@ -43,6 +43,10 @@ class AuditEntry(Model):
         ordering = ["-id"]
 
 
+# The label of a resident acting in the bot (no member record): ``tg:`` and their Telegram id.
+RESIDENT_LABEL_PREFIX = "tg:"
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who performs an action: an admin user, a member in the bot, or the system (CLI, jobs)."""

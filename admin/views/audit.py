@@ -22,7 +22,7 @@ from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
 from locales import N_
 from models import clock
-from models.audit import AuditEntry
+from models.audit import RESIDENT_LABEL_PREFIX, AuditEntry
 
 # The list's summary of an entry: this many fields, each value cut to this many characters
 # (the entry's own page and the export hold everything).
@@ -160,6 +160,8 @@ def actor_kind(entry: AuditEntry) -> str:
         return N_("Panel user")
     if entry.actor_member_id is not None:
         return N_("Member in the bot")
+    if entry.actor_label.startswith(RESIDENT_LABEL_PREFIX):
+        return N_("Resident in the bot")
     return N_("System")
 
 
@@ -178,6 +180,15 @@ def _labelled(field: str, label: Callable[[str], str]):
     return options
 
 
+_actor_labels = _distinct("actor_label")
+
+
+async def _actors(request: web.Request) -> list[Option]:
+    """Who made the entries the user may see, with residents and the system in words."""
+    wording = wording_of(request)
+    return [Option(o.value, wording.actor_label(o.value)) for o in await _actor_labels(request)]
+
+
 async def _yes_no(request: web.Request) -> list[Option]:
     gettext = gettext_of(request)
     return [Option("yes", gettext(N_("Yes"))), Option("no", gettext(N_("No")))]
@@ -187,7 +198,7 @@ AUDIT_LIST = ListSpec(
     name="audit",
     columns=(
         Column("at", N_("When"), lambda e: e.at, sort=("at",), href=lambda e: entry_path(e.id)),
-        Column("actor", N_("Who"), lambda e: e.actor_label, sort=("actor_label", "at")),
+        Column("actor", N_("Who"), lambda e: e.actor_text, sort=("actor_label", "at")),
         Column("actor_kind", N_("Acting as"), actor_kind, translate=True),
         Column("action", N_("Action"), lambda e: audit_action_label(e.action), translate=True,
                sort=("action", "at")),
@@ -204,7 +215,7 @@ AUDIT_LIST = ListSpec(
     ),
     default_sort="-at",
     filters=(
-        Filter("actor", N_("Who"), _distinct("actor_label"), lambda qs, v: qs.filter(actor_label=v)),
+        Filter("actor", N_("Who"), _actors, lambda qs, v: qs.filter(actor_label=v)),
         Filter("action", N_("Action"), _labelled("action", audit_action_label),
                lambda qs, v: qs.filter(action=v)),
         Filter("object", N_("Object"), _labelled("object_type", audit_object_label),
@@ -227,6 +238,7 @@ def _in_words(request: web.Request):
         for entry in entries:
             entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
             entry.changes = changes(entry, wording)
+            entry.actor_text = wording.actor(entry)
 
     return decorate
 
@@ -271,7 +283,7 @@ async def audit_detail(request: web.Request) -> web.StreamResponse:
     await entry.fetch_related("org")
     entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
     return render(request, "audit/detail.html", {
-        "entry": entry, "fields": fields(entry, wording_of(request)), "object_href": object_href(entry),
+        "entry": entry, "fields": fields(entry, wording_of(request)), "actor": wording_of(request).actor(entry), "object_href": object_href(entry),
         "actor_kind": actor_kind(entry), "action": audit_action_label(entry.action),
         "object": audit_object_label(entry.object_type),
     })

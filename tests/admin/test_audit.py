@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
 from models.admins import Role
 from models.audit import Actor, AuditEntry
+from models.audit import record as audit_record
 from models import clock
 from models.clock import local_today
 from models.membership import clean_member, update_member
@@ -18,7 +19,15 @@ from models.registration import (
     decline_registration,
     register,
 )
-from models.wishes import WISH_STATUS_LABELS, WishStatus, claim_wish, release_wish
+from models.members import TelegramUser
+from models.wishes import (
+    WISH_STATUS_LABELS,
+    WishStatus,
+    claim_wish,
+    release_wish,
+    submit_wish,
+    withdraw_wish,
+)
 from models.points import issue_manual_card
 from tests import factories
 from tests.admin.conftest import read_xlsx, zh
@@ -200,3 +209,25 @@ async def test_fields_and_coded_values_read_in_words(as_user, org):
     assert "active_key" not in declined.after  # a uniqueness key means nothing to a reader
     detail = await (await client.get(f"/audit/{declined.id}")).text()
     assert ">不住本社区</td>" in detail and zh(REGISTRATION_STATUS_LABELS[RegistrationStatus.DECLINED]) in detail
+
+
+async def test_residents_and_the_system_are_named_in_words(as_user, org):
+    resident = await TelegramUser.create(id=777001)
+    wish = await submit_wish(org.nanyuan, "想学用智能手机", Actor.system("tests"), resident=resident)
+    await withdraw_wish(wish, resident)
+    await audit_record(Actor.system("scheduler"), "wish.overdue", wish, org_id=org.nanyuan.id)
+    client = await as_user("street")
+    page = await (await client.get("/audit", params={"object": "Wish"})).text()
+    who = re.findall(r'<td data-column="actor"[^>]*>([^<]*)</td>', page)
+    kinds = re.findall(r'<td data-column="actor_kind"[^>]*>([^<]*)</td>', page)
+    assert ("系统定时任务", "系统") in set(zip(who, kinds))
+    assert ("居民（Telegram 777001）", "机器人中的居民") in set(zip(who, kinds))
+    assert "tg:777001" not in page.replace('value="tg:777001"', "")  # only as the filter's value
+    assert '<option value="tg:777001">居民（Telegram 777001）</option>' in page
+    assert '<option value="scheduler">系统定时任务</option>' in page
+    withdrawn = await AuditEntry.get(action="wish.withdraw")
+    detail = await (await client.get(f"/audit/{withdrawn.id}")).text()
+    assert "居民（Telegram 777001） · 机器人中的居民" in detail
+    rows = read_xlsx(await (await client.get("/audit/export.xlsx", params={"object": "Wish"})).read())
+    assert "系统定时任务" in {row[1] for row in rows[1:]}
+
