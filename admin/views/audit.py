@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from aiohttp import web
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from admin.audit_fields import Wording
@@ -17,10 +18,10 @@ from admin.auth import current_scope
 from admin.forms import Option, path_id
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
-from admin.labels import audit_action_label, audit_object_label
+from admin.labels import AUDIT_ACTION_LABELS, audit_action_label, audit_object_label
 from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
-from locales import N_
+from locales import LANGUAGE_NAMES, N_, gettext
 from models import clock
 from models.audit import RESIDENT_LABEL_PREFIX, AuditEntry
 
@@ -180,6 +181,15 @@ def _labelled(field: str, label: Callable[[str], str]):
     return options
 
 
+async def _actions_named(text: str) -> Q | None:
+    """Entries whose action is called ``text`` (or part of it) in any of the panel's
+    languages: a reader searches for 发放积分卡, not for card.award."""
+    wanted = text.casefold()
+    codes = [code for code, label in AUDIT_ACTION_LABELS.items()
+             if any(wanted in gettext(locale, label).casefold() for locale in LANGUAGE_NAMES)]
+    return Q(action__in=codes) if codes else None
+
+
 _actor_labels = _distinct("actor_label")
 
 
@@ -223,6 +233,7 @@ AUDIT_LIST = ListSpec(
         Filter("proxy", N_("On someone's behalf"), _yes_no, lambda qs, v: qs.filter(proxy=v == "yes")),
     ),
     search_fields=("action", "actor_label", "object_id"),
+    search_conditions=(_actions_named,),
     select_related=("org",),
     export_fields=("at", "actor_label", "actor_admin_id", "actor_member_id", "action", "object_type",
                    "object_id", "org__id", "org__name", "proxy", "before", "after"),

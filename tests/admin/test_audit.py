@@ -167,6 +167,11 @@ async def test_entries_are_named_in_words_with_the_code_kept_on_the_entry(as_use
     assert "积分卡 <a href=" in detail
     rows = read_xlsx(await (await client.get("/audit/export.xlsx", params={"object": "PointCard"})).read())
     assert {row[3] for row in rows[1:]} == {"发放积分卡"} and {row[4] for row in rows[1:]} == {"积分卡"}
+    # The search finds actions by their words, in any of the panel's languages.
+    for words in ("发放积分卡", "積分卡", "card issued"):
+        found = await (await client.get("/audit", params={"q": words})).text()
+        assert set(actions(found)) == {"发放积分卡"}, words
+    assert actions(await (await client.get("/audit", params={"q": "card.award"})).text())  # codes too
 
 
 async def test_fields_and_coded_values_read_in_words(as_user, org):
