@@ -1,4 +1,5 @@
-"""An audit entry's before / after in words: each field's name, each coded value's label.
+"""An audit entry in words: who made it, and in its before / after each field's name and
+each coded value's label.
 
 Entries keep what was stored (``{"status": "submitted", "member_id": 12}``), which is right
 for the record and the export; a reader of the audit log gets ``状态: 已提交`` and
@@ -9,6 +10,7 @@ with a field that has no name here (tests/conftest.py); the panel falls back to 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -200,8 +202,8 @@ class Wording:
             return self.gettext(labels[str(value)])
         if key.endswith("_at") and isinstance(value, str):
             return self._local_time(value)
-        if isinstance(value, dict):
-            return ", ".join(f"{k}: {self.value(model, k, v)}" for k, v in value.items())
+        if isinstance(value, dict):  # no entry records one yet: shown as stored
+            return json.dumps(value, ensure_ascii=False, sort_keys=True)
         return str(value)
 
     def actor_label(self, label: str) -> str:

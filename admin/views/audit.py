@@ -21,7 +21,7 @@ from admin.keys import SETTINGS
 from admin.labels import AUDIT_ACTION_LABELS, audit_action_label, audit_object_label
 from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
-from locales import LANGUAGE_NAMES, N_, gettext
+from locales import LOCALES, N_, gettext
 from models import clock
 from models.audit import RESIDENT_LABEL_PREFIX, AuditEntry
 
@@ -132,7 +132,7 @@ def _said(change: Change, brief: Callable[[str], str]) -> str:
 
 
 def change_summary(entry: AuditEntry) -> str | None:
-    """The list's cell: the first few changed fields, briefly (``状态: 已提交 → 已通过; +2``)."""
+    """The list's cell: the first few changed fields, briefly (``状态: 待审核 → 审核通过; +2``)."""
     if not entry.changes:
         return None
     parts = [_said(change, _brief) for change in entry.changes[:SUMMARY_FIELDS]]
@@ -186,7 +186,7 @@ async def _actions_named(text: str) -> Q | None:
     languages: a reader searches for 发放积分卡, not for card.award."""
     wanted = text.casefold()
     codes = [code for code, label in AUDIT_ACTION_LABELS.items()
-             if any(wanted in gettext(locale, label).casefold() for locale in LANGUAGE_NAMES)]
+             if any(wanted in gettext(locale, label).casefold() for locale in LOCALES)]
     return Q(action__in=codes) if codes else None
 
 
