@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from aiohttp import web
+
+from admin.i18n import gettext_of
+from admin.keys import SETTINGS
 from admin.labels import (
     COMMUNITY_FIELD_LABELS,
     MEMBER_FIELD_LABELS,
@@ -231,3 +235,9 @@ class Wording:
         if moment.tzinfo is None:
             return text
         return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def wording_of(request: web.Request) -> Wording:
+    """The wording for the user of ``request``."""
+    return Wording(gettext_of(request), request.app[SETTINGS].tz)
+

@@ -13,11 +13,10 @@ from aiohttp import web
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from admin.audit_fields import Wording
+from admin.audit_fields import Wording, wording_of
 from admin.auth import current_scope
 from admin.forms import Option, path_id
 from admin.i18n import gettext_of
-from admin.keys import SETTINGS
 from admin.labels import AUDIT_ACTION_LABELS, audit_action_label, audit_object_label
 from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
@@ -150,10 +149,6 @@ def _shown(request: web.Request, value: object) -> object:
     if isinstance(value, dict) and not current_scope(request).sees_personal_data:
         return {key: ("***" if key in PERSONAL_KEYS and item else item) for key, item in value.items()}
     return value
-
-
-def wording_of(request: web.Request) -> Wording:
-    return Wording(gettext_of(request), request.app[SETTINGS].tz)
 
 
 def actor_kind(entry: AuditEntry) -> str:

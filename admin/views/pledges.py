@@ -18,6 +18,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from admin.audit_fields import wording_of
 from admin.auth import current_actor, current_scope
 from admin.forms import (
     FormState,
@@ -447,6 +448,7 @@ async def detail_page(
             "branch_name": await pledge.branch.full_name(" / "),
             "items": await progress_by_item(pledge),
             "history": await history(pledge),
+            "actor_of": wording_of(request).actor,
             "may_edit": not scope.read_only and pledge.status in EDITABLE,
             "may_review": may_review,
             "forms": _review_forms(pledge) | (forms or {}),

@@ -15,6 +15,7 @@ from aiohttp import web
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from admin.audit_fields import wording_of
 from admin.auth import current_actor, current_scope
 from admin.forms import (
     FormState,
@@ -380,6 +381,7 @@ async def _detail_page(
             "wish": wish,
             "progress": await all_progress(wish),
             "history": await wish_history(wish),
+            "actor_of": wording_of(request).actor,
             "suggestions": suggestions,
             "member_links": {
                 member_id: member_path(member_id)

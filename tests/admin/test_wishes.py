@@ -4,7 +4,7 @@ its actions, scoping, and the public wish wall."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -22,6 +22,7 @@ from models.wishes import (
     WishStatus,
     claim_wish,
     mark_done,
+    mark_overdue_alerted,
     submit_wish,
 )
 from tests import factories
@@ -393,10 +394,13 @@ async def test_an_overdue_wish_is_released_back_to_the_wall(as_user, org, claima
     wish = await factories.published_wish(org.nanyuan, resident=resident)
     await claim_wish(wish, claimant)
     await make_overdue(wish)
+    assert await mark_overdue_alerted(wish, datetime.now(UTC))  # as the scheduler's check does
     client = await as_user("nanyuan")
 
     html = await (await client.get(f"/wishes/{wish.id}")).text()
     assert f'<span class="wish-badge overdue">{zh("Overdue")}</span>' in html
+    # The scheduler's entry in the history says who in words, not "scheduler".
+    assert "· 系统定时任务" in html.split('id="history"')[1] and "scheduler" not in html
     response = await post_form(client, f"/wishes/{wish.id}", f"/wishes/{wish.id}/release",
                                {"reason": ""})
     assert response.status == 422
