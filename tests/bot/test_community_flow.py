@@ -14,7 +14,7 @@ from bot.callbacks import (
     RegCommunityChoice,
 )
 from bot.notify_community import registration_confirmed, send_activity_reminders
-from bot.sandbox.client import message_content
+from bot.sandbox.client import inline_buttons, message_content
 from models.activities import Activity, SignUp, SignUpStatus, cancel_activity
 from models.attendance import checkin_hours
 from models.audit import Actor
@@ -161,7 +161,9 @@ async def test_claim_posts_and_leave_one_with_a_reason(harness, org):
     assert "人数已满" in (await forge(harness, 9202, data))["text"]
 
     await tap(harness, 9201, "我的岗位")
+    my_posts = (await screen(harness, 9201))["message_id"]
     await tap(harness, 9201, "退出：楼栋长")
+    assert inline_buttons(await harness.client.message(9201, my_posts)) == []  # asked below it
     await harness.client.send_sticker(9201)
     assert "文字" in (await harness.client.wait_for_bot_message(9201))["text"]
     assert "300" in (await harness.say(9201, "因" * 301))["text"]
@@ -219,7 +221,9 @@ async def test_sign_up_waitlist_cancel_promote_and_check_in(harness, org):
     # secretary) is shown literally, not read as HTML.
     await Activity.filter(id=activity.id).update(title="周四义诊<量血压>")
     await tap(harness, 9302, "查看活动")
+    activity_screen = (await screen(harness, 9302))["message_id"]
     await tap(harness, 9302, "签到")
+    assert inline_buttons(await harness.client.message(9302, activity_screen)) == []
     assert "“周四义诊<量血压>”" in message_content(await screen(harness, 9302))
     await harness.client.send_sticker(9302)
     assert "文字" in (await harness.client.wait_for_bot_message(9302))["text"]

@@ -5,7 +5,7 @@ bad input, a leader stepped down meanwhile and a double tap on "Send" are handle
 from __future__ import annotations
 
 from bot.callbacks import TeamAction, TeamCallback
-from bot.sandbox.client import message_content
+from bot.sandbox.client import inline_buttons, message_content
 from models.audit import AuditEntry
 from models.outbox import OutboxMessage
 from models.teams import TeamMembership, demote_leader, link_group
@@ -49,6 +49,8 @@ async def test_leader_sends_a_notice_to_members_and_the_group(harness, org):
 
     ask = await open_notice(harness)
     assert "500" in ask["text"] and "3 名队员" in ask["text"] and "群" in ask["text"]
+    team_screen = await harness.client.message(LEADER, ask["message_id"] - 1)  # asked below it
+    assert "义诊服务队" in team_screen["text"] and inline_buttons(team_screen) == []
     preview = await harness.say(LEADER, "<b>明天</b>早上8点在社区门口集合")
     assert "<b>明天</b>早上8点在社区门口集合" in preview["text"]  # escaped, so shown as written
     assert "发送" in " ".join(buttons(preview))
