@@ -544,10 +544,16 @@ async def _activity_form(request: web.Request, form: FormState, *, status: int =
     }, status=status)
 
 
+# A new activity or series saved untouched is for its team only (one without a team is for the
+# whole community anyway: models.activities.create_activity); the form shows that choice
+# checked rather than neither.
+OPENNESS_DEFAULT = {"open_to_community": "no"}
+
+
 async def new_activity_form(request: web.Request) -> web.StreamResponse:
     scope = current_scope(request)
     scope.require_write()
-    return await _activity_form(request, FormState(values=_community_defaults(scope)))
+    return await _activity_form(request, FormState(values={**_community_defaults(scope), **OPENNESS_DEFAULT}))
 
 
 def _times(request: web.Request, values: dict[str, str]) -> tuple[dict, dict[str, str]]:
@@ -978,7 +984,7 @@ async def _series_form(request: web.Request, form: FormState, *, status: int = 2
 async def new_series_form(request: web.Request) -> web.StreamResponse:
     scope = current_scope(request)
     scope.require_write()
-    values = {**_community_defaults(scope), "frequency": str(Frequency.WEEKLY),
+    values = {**_community_defaults(scope), **OPENNESS_DEFAULT, "frequency": str(Frequency.WEEKLY),
               "duration": "120", "weeks_ahead": str(DEFAULT_WEEKS_AHEAD),
               "starts_on": datetime.now(request.app[SETTINGS].tz).date().isoformat()}
     return await _series_form(request, FormState(values=values))

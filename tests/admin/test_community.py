@@ -176,6 +176,12 @@ async def test_activity_create_converts_local_time_and_validates(as_user, org, s
     settings.timezone = "Asia/Shanghai"  # a zone off UTC, so that the conversion shows
     settings.__dict__.pop("tz", None)
     client = await as_user("nanyuan")
+    # The blank form shows what saving it untouched does (neither choice checked said nothing),
+    # and that without a team the activity is open to the whole community anyway.
+    for path in ("/community/activities/new", "/community/series/new"):
+        blank = await (await client.get(path)).text()
+        assert '<input type="radio" name="open_to_community" value="no" checked>' in blank, path
+        assert zh("An activity without a team is always open to the whole community.") in blank
     starts = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=2)
     response = await post_form(client, "/community/activities/new", "/community/activities/new", {
         "community": str(org.nanyuan.id), "title": "义诊", "place": "",
