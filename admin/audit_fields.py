@@ -29,7 +29,7 @@ from admin.labels import (
 from locales import N_
 from models.activities import ACTIVITY_STATUS_LABELS, SIGN_UP_STATUS_LABELS
 from models.activity_series import FREQUENCY_LABELS
-from models.audit import RESIDENT_LABEL_PREFIX
+from models.audit import RESIDENT_LABEL_PREFIX, is_resident_label
 from models.awards import AWARD_PERIOD_LABELS
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS
 from models.org import ORG_KIND_LABELS
@@ -213,7 +213,7 @@ class Wording:
     def actor_label(self, label: str) -> str:
         """A recorded actor label as a reader says it: a resident's or the system's in words,
         a user name or a member's name as it is."""
-        if label.startswith(RESIDENT_LABEL_PREFIX):
+        if is_resident_label(label):
             return self.gettext(N_("Resident (Telegram {id})")).format(
                 id=label.removeprefix(RESIDENT_LABEL_PREFIX))
         return self.gettext(SYSTEM_ACTOR_LABELS[label]) if label in SYSTEM_ACTOR_LABELS else label

@@ -71,6 +71,12 @@ def checkin_is_open(activity: Activity, now: datetime | None = None) -> bool:
     return opens <= (now or datetime.now(UTC)) <= closes
 
 
+def may_check_in(activity: Activity, signup: SignUp, now: datetime | None = None) -> bool:
+    """Whether ``check_in`` would take this sign-up's code now (the code itself aside)."""
+    return (activity.status != ActivityStatus.CANCELLED and signup.status != SignUpStatus.ATTENDED
+            and checkin_is_open(activity, now))
+
+
 def attendance_open(activity: Activity, now: datetime | None = None) -> bool:
     """Whether organisers can record attendance yet (from ``CHECKIN_OPENS`` before the start)."""
     return (now or datetime.now(UTC)) >= checkin_window(activity)[0]

@@ -47,6 +47,14 @@ class AuditEntry(Model):
 RESIDENT_LABEL_PREFIX = "tg:"
 
 
+def resident_label(telegram_id: int) -> str:
+    return f"{RESIDENT_LABEL_PREFIX}{telegram_id}"
+
+
+def is_resident_label(label: str) -> bool:
+    return label.startswith(RESIDENT_LABEL_PREFIX)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who performs an action: an admin user, a member in the bot, or the system (CLI, jobs)."""
@@ -104,12 +112,10 @@ def _recordable(values: dict | None) -> dict | None:
 
 
 def snapshot(obj: Model) -> dict:
-    """The object's stored fields (foreign keys as ids), secrets and timestamps left out."""
-    return {
-        name: plain(getattr(obj, name, None))
-        for name in obj._meta.fields_db_projection
-        if name not in SECRET_FIELDS and name not in _SKIPPED
-    }
+    """The object's stored fields (foreign keys as ids), timestamps left out (``entry`` leaves
+    out the secrets, here as everywhere)."""
+    return {name: getattr(obj, name, None) for name in obj._meta.fields_db_projection
+            if name not in _SKIPPED}
 
 
 def entry(

@@ -272,6 +272,12 @@ def example_target_date(year: int, today: date | None = None) -> date:
     return september if (today or local_today()) <= september else date(year, 12, 31)
 
 
+def earliest_target_date(year: int, today: date | None = None) -> date:
+    """The first day a member writing now may set as a target: today (the last day of the
+    pledge's year, for a pledge of a year already over)."""
+    return min(today or local_today(), date(year, 12, 31))
+
+
 def parse_target_date(text: str | None, year: int, *, not_before: date | None = None) -> date:
     """A target date typed as YYYY-MM-DD; it must fall in the pledge's year, and on or
     after ``not_before`` if given (a member writing now; a pledge copied from paper later

@@ -213,7 +213,7 @@ WITHDRAWABLE = (WishStatus.COLLECTED, WishStatus.PUBLISHED)
 
 def resident_actor(resident: TelegramUser) -> audit.Actor:
     """A resident acting in the bot, as the audit log names them."""
-    return audit.Actor(label=f"{audit.RESIDENT_LABEL_PREFIX}{resident.id}")
+    return audit.Actor(label=audit.resident_label(resident.id))
 
 
 async def withdraw_wish(wish: Wish, resident: TelegramUser) -> Wish:

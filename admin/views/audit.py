@@ -22,7 +22,7 @@ from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
 from locales import LOCALES, N_, gettext
 from models import clock
-from models.audit import RESIDENT_LABEL_PREFIX, AuditEntry
+from models.audit import AuditEntry, is_resident_label
 
 # The list's summary of an entry: this many fields, each value cut to this many characters
 # (the entry's own page and the export hold everything).
@@ -156,7 +156,7 @@ def actor_kind(entry: AuditEntry) -> str:
         return N_("Panel user")
     if entry.actor_member_id is not None:
         return N_("Member in the bot")
-    if entry.actor_label.startswith(RESIDENT_LABEL_PREFIX):
+    if is_resident_label(entry.actor_label):
         return N_("Resident in the bot")
     return N_("System")
 

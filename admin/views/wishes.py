@@ -35,6 +35,7 @@ from admin.views import member_path
 from admin.views.public_wall import wall_url
 from bot import notify
 from locales import N_
+from models.audit import is_resident_label
 from models.clock import local_today
 from models.errors import ValidationError
 from models.members import Member
@@ -357,6 +358,16 @@ async def _linkable(scope: Scope, members: list[Member]) -> set[int]:
     return set(await scope.members().filter(id__in=ids).values_list("id", flat=True))
 
 
+def _history_actor(request: web.Request):
+    """Who made a history entry: on the wish's own page, its resident is "the resident"."""
+    wording, gettext = wording_of(request), gettext_of(request)
+
+    def actor(entry) -> str:
+        return gettext(N_("the resident")) if is_resident_label(entry.actor_label) else wording.actor(entry)
+
+    return actor
+
+
 async def _detail_page(
     request: web.Request, wish: Wish, *, status: int = 200, **forms: FormState
 ) -> web.Response:
@@ -381,7 +392,7 @@ async def _detail_page(
             "wish": wish,
             "progress": await all_progress(wish),
             "history": await wish_history(wish),
-            "actor_of": wording_of(request).actor,
+            "actor_of": _history_actor(request),
             "suggestions": suggestions,
             "member_links": {
                 member_id: member_path(member_id)

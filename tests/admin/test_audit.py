@@ -6,20 +6,28 @@ import re
 from datetime import datetime, timedelta
 
 from admin.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
+from models import clock
 from models.admins import Role
 from models.audit import Actor, AuditEntry
 from models.audit import record as audit_record
-from models import clock
 from models.clock import local_today
+from models.members import TelegramUser
 from models.membership import clean_member, update_member
-from models.pledges import PLEDGE_STATUS_LABELS, ItemKind, PledgeStatus, add_item, pledge_for, submit
+from models.pledges import (
+    PLEDGE_STATUS_LABELS,
+    ItemKind,
+    PledgeStatus,
+    add_item,
+    pledge_for,
+    submit,
+)
+from models.points import issue_manual_card
 from models.registration import (
     REGISTRATION_STATUS_LABELS,
     RegistrationStatus,
     decline_registration,
     register,
 )
-from models.members import TelegramUser
 from models.wishes import (
     WISH_STATUS_LABELS,
     WishStatus,
@@ -28,7 +36,6 @@ from models.wishes import (
     submit_wish,
     withdraw_wish,
 )
-from models.points import issue_manual_card
 from tests import factories
 from tests.admin.conftest import read_xlsx, zh
 

@@ -6,15 +6,14 @@ from datetime import UTC, date, datetime
 
 from bot import notify_pledges
 from bot.delivery import DeliveryWorker
-from bot.handlers.pledges import writing
 from bot.pledge_texts import current_year
 from bot.sandbox.client import inline_buttons, message_content
+from models import pledges
 from models.admins import Role
 from models.audit import Actor, AuditEntry
 from models.invites import redeem_invite
 from models.members import Member, TelegramUser
 from models.outbox import OutboxMessage
-from models import pledges
 from models.pledges import (
     MAX_ITEMS,
     ItemKind,
@@ -171,8 +170,7 @@ async def test_write_from_template_edit_delete_survive_restart_and_submit_once(h
 
 async def test_item_input_is_checked_and_the_step_kept(harness, org, monkeypatch):
     # Writing on 15 October: the end of June and of September have passed.
-    for module in (writing, pledges):
-        monkeypatch.setattr(module, "local_today", lambda: date(YEAR, 10, 15))
+    monkeypatch.setattr(pledges, "local_today", lambda: date(YEAR, 10, 15))
     member = await bound_member(harness, org.nanyuan_1, 9201)
     await open_pledge(harness, 9201)
     await tap(harness, 9201, "添加一条")

@@ -52,6 +52,7 @@ from models.attendance import (
     checkin_hours,
     checkin_is_open,
     mark_attendance,
+    may_check_in,
 )
 from models.audit import Actor
 from models.errors import DomainError, ValidationError
@@ -83,11 +84,10 @@ async def show_activity(
     can_check_in = False
     if signup is not None:
         lines += ["", await status_line(signup)]
-        if signup.status != SignUpStatus.ATTENDED:
-            # The button only while the code is accepted; before, the member is told when.
-            can_check_in = checkin_is_open(activity)
-            if not can_check_in:
-                lines.append(_(CHECKIN_HOURS).format(**checkin_hours(activity)))
+        # The button only while the code is accepted; until then, the member is told when.
+        can_check_in = may_check_in(activity, signup)
+        if not can_check_in and signup.status != SignUpStatus.ATTENDED:
+            lines.append(_(CHECKIN_HOURS).format(**checkin_hours(activity)))
     organiser = activity.team_id is not None and await is_leader(activity.team_id, member)
     await show(query, "\n".join(lines),
                kb.activity_view(activity, signup, organiser=organiser, can_check_in=can_check_in))

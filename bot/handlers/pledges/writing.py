@@ -43,7 +43,6 @@ from bot.handlers.pledges.screen import (
 from bot.pledge_texts import kind_label
 from bot.states import PledgeForm
 from bot.texts import excerpt
-from models.clock import local_today
 from models.errors import DomainError
 from models.members import Member
 from models.pledge_templates import TEMPLATES, apply_template, templates_for
@@ -54,8 +53,9 @@ from models.pledges import (
     add_item,
     clean_item_text,
     delete_item,
-    member_pledge,
+    earliest_target_date,
     example_target_date,
+    member_pledge,
     parse_target_date,
     submit,
     update_item,
@@ -160,10 +160,8 @@ async def text_written(message: Message, state: FSMContext) -> None:
 
 async def date_typed(message: Message, state: FSMContext, member: Member) -> None:
     form = await state.get_data()
-    # A wrong or past date: said why, the step waits. (The last day of the pledge's year
-    # stays allowed for a pledge of a year already over.)
-    not_before = min(local_today(), date(form["year"], 12, 31))
-    target = parse_target_date(message.text, form["year"], not_before=not_before)
+    # A wrong or past date: said why, the step waits.
+    target = parse_target_date(message.text, form["year"], not_before=earliest_target_date(form["year"]))
     await state.clear()
     await send_pledge(message, member, form["year"], await add_from_form(member, form, target))
 
