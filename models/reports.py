@@ -205,38 +205,40 @@ async def period_facts(root: OrgUnit, start_day: date, end_day: date,
         community__path__startswith=path, status=ActivityStatus.SCHEDULED, **during("starts_at")
     )
     queries = [
-        _grouped("registrations_submitted", registrations.filter(**during("created_at")),
-                 "community_id", "member__work_unit_id"),
-        _grouped("registrations_confirmed", registrations.filter(
+        ("registrations_submitted", registrations.filter(**during("created_at")),
+         "community_id", "member__work_unit_id"),
+        ("registrations_confirmed", registrations.filter(
             status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.WITHDRAWN],
             **during("reviewed_at")), "community_id", "member__work_unit_id"),
-        _grouped("activities_held", activities_held, "community_id", None),
-        _grouped("attendance", SignUp.filter(
+        ("activities_held", activities_held, "community_id", None),
+        ("attendance", SignUp.filter(
             status=SignUpStatus.ATTENDED, activity__community__path__startswith=path,
             activity__status=ActivityStatus.SCHEDULED, **during("activity__starts_at"),
         ), "activity__community_id", "member__work_unit_id"),
-        _grouped("posts_claimed", PostClaim.filter(
+        ("posts_claimed", PostClaim.filter(
             post__community__path__startswith=path, **during("claimed_at"),
         ), "post__community_id", "member__work_unit_id"),
-        _grouped("wishes_collected", wishes.filter(**during("created_at")), "community_id", None),
-        _grouped("wishes_published", wishes.filter(**during("published_at")), "community_id", None),
-        _grouped("wishes_claimed", wishes.filter(**during("claimed_at")),
-                 "community_id", "claimant__work_unit_id"),
-        _grouped("wishes_fulfilled", wishes.filter(
+        ("wishes_collected", wishes.filter(**during("created_at")), "community_id", None),
+        ("wishes_published", wishes.filter(**during("published_at")), "community_id", None),
+        ("wishes_claimed", wishes.filter(**during("claimed_at")),
+         "community_id", "claimant__work_unit_id"),
+        ("wishes_fulfilled", wishes.filter(
             status=WishStatus.FULFILLED, **during("fulfilled_at")), "community_id", "claimant__work_unit_id"),
-        _grouped("wishes_overdue", wishes.filter(
+        ("wishes_overdue", wishes.filter(
             Q(fulfilled_at__isnull=True) | Q(fulfilled_at__gte=fulfilled_by),
             deadline__gte=start_day, deadline__lt=missed_before,
             status__in=[WishStatus.PUBLISHED, WishStatus.CLAIMED, WishStatus.DONE,
                         WishStatus.FULFILLED, WishStatus.EXPIRED],
         ), "community_id", "claimant__work_unit_id"),
-        _grouped("cards_issued", PointCard.filter(
+        ("cards_issued", PointCard.filter(
             amount__gt=0, member__branch__path__startswith=path, **during("created_at"),
         ), "member__branch_id", "member__work_unit_id"),
     ]
     facts: list[Fact] = []
-    for query in queries:  # one connection on SQLite: one after the other
-        facts += await query
+    # One after the other (SQLite has one connection), each made only when it runs: a job
+    # cancelled at shutdown leaves no query behind unawaited.
+    for query in queries:
+        facts += await _grouped(*query)
     for metric in _PLEDGE_ACTIONS:
         facts += await _pledge_facts(metric, root, start, end)
     return facts

@@ -1,6 +1,14 @@
-"""The APScheduler instance: started inside the running loop, jobs with stable ids."""
+"""The APScheduler instance: started inside the running loop, jobs with stable ids.
+
+A dated job (a cron trigger) missed because no process was running at its time (a laptop
+switched off on Monday morning, a restart during a deploy) runs once when the scheduler
+starts, if its time is less than the job's grace period ago. APScheduler keeps no record of
+runs in its memory job store, so the scheduler itself would only look ahead.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -15,13 +23,30 @@ from models.admins import purge_expired
 from models.updates import prune_processed_updates
 from xianfeng.settings import Settings
 
+# How late a missed dated job still runs. The weekly report stays within the week it is due
+# in (until Sunday 08:00 for the default time), where "the previous week" is still the
+# missed one; the half-year reminders are worth sending all July.
+HOUSEKEEPING_GRACE = timedelta(hours=1)
+OCCURRENCES_GRACE = timedelta(days=1)
+HALF_YEAR_REMINDERS_GRACE = timedelta(days=30)
+WEEKLY_REPORT_GRACE = timedelta(days=6)
 
-def create_scheduler(settings: Settings) -> AsyncIOScheduler:
+
+def create_scheduler(settings: Settings, *, now: datetime | None = None) -> AsyncIOScheduler:
+    """The scheduler with its jobs; ``now`` (default: the clock) decides which dated jobs
+    missed their last time and so run as soon as it starts."""
+    now = now or datetime.now(settings.tz)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
-    scheduler.add_job(
-        housekeeping, CronTrigger(hour=3, minute=30, timezone=settings.tz),
-        id="housekeeping", replace_existing=True, coalesce=True, misfire_grace_time=3600,
-    )
+
+    def add_dated_job(func, trigger: CronTrigger, *, grace: timedelta, **options) -> None:
+        missed = trigger.get_next_fire_time(None, now - grace)
+        if missed is not None and missed <= now:
+            options["next_run_time"] = now
+        scheduler.add_job(func, trigger, replace_existing=True, coalesce=True,
+                          misfire_grace_time=int(grace.total_seconds()), **options)
+
+    add_dated_job(housekeeping, CronTrigger(hour=3, minute=30, timezone=settings.tz),
+                  grace=HOUSEKEEPING_GRACE, id="housekeeping")
     # Job bodies claim their work with conditional updates, so a double run sends nothing twice.
     scheduler.add_job(
         send_wish_reminders, IntervalTrigger(hours=1, timezone=settings.tz),
@@ -31,21 +56,17 @@ def create_scheduler(settings: Settings) -> AsyncIOScheduler:
         send_activity_reminders, IntervalTrigger(minutes=5, timezone=settings.tz),
         id="activity-reminders", replace_existing=True, coalesce=True, max_instances=1,
     )
-    scheduler.add_job(
-        generate_and_announce, CronTrigger(hour=2, minute=0, timezone=settings.tz),
-        id="activity-occurrences", replace_existing=True, coalesce=True, misfire_grace_time=86400,
-    )
+    add_dated_job(generate_and_announce, CronTrigger(hour=2, minute=0, timezone=settings.tz),
+                  grace=OCCURRENCES_GRACE, id="activity-occurrences")
     month, day = (int(part) for part in settings.half_year_review_opens.split("-"))
-    scheduler.add_job(
-        remind_half_year_summaries, CronTrigger(month=month, day=day, hour=9, timezone=settings.tz),
-        id="half-year-reminders", replace_existing=True, coalesce=True, misfire_grace_time=86400,
-    )
+    add_dated_job(remind_half_year_summaries,
+                  CronTrigger(month=month, day=day, hour=9, timezone=settings.tz),
+                  grace=HALF_YEAR_REMINDERS_GRACE, id="half-year-reminders")
     hour, minute = (int(part) for part in settings.weekly_report_at.split(":"))
-    scheduler.add_job(
-        send_weekly_reports, CronTrigger(day_of_week="mon", hour=hour, minute=minute, timezone=settings.tz),
-        args=[settings.panel_url], id="weekly-report", replace_existing=True, coalesce=True,
-        max_instances=1, misfire_grace_time=86400,
-    )
+    add_dated_job(send_weekly_reports,
+                  CronTrigger(day_of_week="mon", hour=hour, minute=minute, timezone=settings.tz),
+                  grace=WEEKLY_REPORT_GRACE, args=[settings.panel_url], id="weekly-report",
+                  max_instances=1)
     return scheduler
 
 
