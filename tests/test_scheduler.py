@@ -86,14 +86,14 @@ def _catches_up(job) -> bool:
     (datetime(2026, 12, 7, 7, 59, tzinfo=SHANGHAI), False),  # Monday before 08:00: due at 08:00 as usual
 ])
 def test_a_weekly_report_missed_while_stopped_runs_at_start(now, due):
-    job = create_scheduler(Settings(_env_file=None), now=now).get_job("weekly-report")
+    job = create_scheduler(Settings(_env_file=None, timezone="Asia/Shanghai"), now=now).get_job("weekly-report")
     assert _catches_up(job) is due
     if due:
         assert job.next_run_time == now
 
 
 def test_each_dated_job_catches_up_only_within_its_grace():
-    settings = Settings(_env_file=None, half_year_review_opens="07-01")
+    settings = Settings(_env_file=None, half_year_review_opens="07-01", timezone="Asia/Shanghai")
     # Sunday 19 July, 10:00: the half-year reminders (1 July 09:00) are due, and today's
     # occurrences (02:00); housekeeping (03:30) is over an hour late, and Monday's weekly
     # report over six days.
@@ -119,7 +119,7 @@ async def test_a_caught_up_job_runs_once_at_start_then_keeps_its_schedule(no_job
 
     monkeypatch.setattr(scheduler_module, "generate_and_announce", occurrences)
     # The nightly 02:00 job was always missed less than a day ago.
-    started = create_scheduler(Settings(_env_file=None))
+    started = create_scheduler(Settings(_env_file=None, timezone="Asia/Shanghai"))
     started.start()
     try:
         await asyncio.wait_for(ran.wait(), 5)
