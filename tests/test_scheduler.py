@@ -96,11 +96,11 @@ def test_each_dated_job_catches_up_only_within_its_grace():
     settings = Settings(_env_file=None, half_year_review_opens="07-01", timezone="Asia/Shanghai")
     # Sunday 19 July, 10:00: the half-year reminders (1 July 09:00) are due, and today's
     # occurrences (02:00); housekeeping (03:30) is over an hour late, and Monday's weekly
-    # report over six days.
+    # report over six days. The reminders look at start whenever it is.
     jobs = {job.id: job for job in create_scheduler(
         settings, now=datetime(2026, 7, 19, 10, 0, tzinfo=SHANGHAI)).get_jobs()}
     assert {job_id for job_id, job in jobs.items() if _catches_up(job)} == {
-        "half-year-reminders", "activity-occurrences"}
+        "half-year-reminders", "activity-occurrences", "wish-reminders", "activity-reminders"}
     late_august = {job.id for job in create_scheduler(
         settings, now=datetime(2026, 8, 1, 9, 30, tzinfo=SHANGHAI)).get_jobs() if _catches_up(job)}
     assert "half-year-reminders" not in late_august

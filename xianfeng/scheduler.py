@@ -48,12 +48,13 @@ def create_scheduler(settings: Settings, *, now: datetime | None = None) -> Asyn
     add_dated_job(housekeeping, CronTrigger(hour=3, minute=30, timezone=settings.tz),
                   grace=HOUSEKEEPING_GRACE, id="housekeeping")
     # Job bodies claim their work with conditional updates, so a double run sends nothing twice.
+    # The reminders fall due while no process runs too: the first look is at start.
     scheduler.add_job(
-        send_wish_reminders, IntervalTrigger(hours=1, timezone=settings.tz),
+        send_wish_reminders, IntervalTrigger(hours=1, timezone=settings.tz), next_run_time=now,
         id="wish-reminders", replace_existing=True, coalesce=True, max_instances=1,
     )
     scheduler.add_job(
-        send_activity_reminders, IntervalTrigger(minutes=5, timezone=settings.tz),
+        send_activity_reminders, IntervalTrigger(minutes=5, timezone=settings.tz), next_run_time=now,
         id="activity-reminders", replace_existing=True, coalesce=True, max_instances=1,
     )
     add_dated_job(generate_and_announce, CronTrigger(hour=2, minute=0, timezone=settings.tz),
