@@ -5,7 +5,7 @@ A report covers one period (a week: Monday 00:00 to Monday 00:00 in TIMEZONE; a 
 counts, for that unit as a whole, per sub-district, per community and per work unit:
 
 - registrations submitted and confirmed (``Registration.created_at`` / ``reviewed_at``);
-- activities held (not cancelled, starting in the period) and attendances at them;
+- activities held (not cancelled, started in the period: by now while it lasts) and attendances at them;
 - service posts claimed (``PostClaim.claimed_at``);
 - wishes collected / published / claimed / fulfilled (``created_at``, ``published_at``,
   ``claimed_at``, ``fulfilled_at``) and overdue (deadline in the period and over, not
@@ -192,7 +192,7 @@ async def period_facts(root: OrgUnit, start_day: date, end_day: date,
     now = now or datetime.now(UTC)
     # A wish is overdue once its deadline day is over and it is not fulfilled: by the end of
     # the period, or by now while the period lasts (a deadline still ahead is not missed).
-    missed_before, fulfilled_by = min(end_day, clock.local_today(now)), min(end, now)
+    missed_before, so_far = min(end_day, clock.local_today(now)), min(end, now)
     path = root.path
     window = {"gte": start, "lt": end}
 
@@ -201,8 +201,10 @@ async def period_facts(root: OrgUnit, start_day: date, end_day: date,
 
     registrations = Registration.filter(community__path__startswith=path)
     wishes = Wish.filter(community__path__startswith=path)
+    # Held: started by the end of the period, or by now while it lasts (not merely planned).
     activities_held = Activity.filter(
-        community__path__startswith=path, status=ActivityStatus.SCHEDULED, **during("starts_at")
+        community__path__startswith=path, status=ActivityStatus.SCHEDULED,
+        starts_at__gte=start, starts_at__lt=so_far,
     )
     queries = [
         ("registrations_submitted", registrations.filter(**during("created_at")),
@@ -225,7 +227,7 @@ async def period_facts(root: OrgUnit, start_day: date, end_day: date,
         ("wishes_fulfilled", wishes.filter(
             status=WishStatus.FULFILLED, **during("fulfilled_at")), "community_id", "claimant__work_unit_id"),
         ("wishes_overdue", wishes.filter(
-            Q(fulfilled_at__isnull=True) | Q(fulfilled_at__gte=fulfilled_by),
+            Q(fulfilled_at__isnull=True) | Q(fulfilled_at__gte=so_far),
             deadline__gte=start_day, deadline__lt=missed_before,
             status__in=[WishStatus.PUBLISHED, WishStatus.CLAIMED, WishStatus.DONE,
                         WishStatus.FULFILLED, WishStatus.EXPIRED],

@@ -131,3 +131,16 @@ async def test_reports_and_dashboard_figures_on_postgres(pg_db):
     scope = await Scope.of(await AdminUser.get(username="nanyuan_secretary"))
     data = await dashboard_data(scope, lambda message: message)
     assert [(label, value) for label, value, _href in data["counts"]][0] == ("Members", 2)
+
+
+async def test_an_activity_still_ahead_is_not_held_in_this_years_report(org):
+    """Activities planned for later this year have not been held (yet)."""
+    scope = await factories.scope_of(org.nanyuan, "nanyuan_secretary")
+    wednesday = datetime(2026, 3, 18, 2, 0, tzinfo=UTC)
+    await factories.activity(scope, org.nanyuan, starts_at=datetime(2026, 3, 25, 1, 0, tzinfo=UTC),
+                             now=wednesday)
+    report = await build_yearly_report(org.street, 2026, now=wednesday)
+    assert report.data["total"]["activities_held"] == 0
+    after = await build_yearly_report(org.street, 2026, now=datetime(2026, 3, 25, 1, 30, tzinfo=UTC))
+    assert after.data["total"]["activities_held"] == 1
+    assert after.data["months"][2]["counts"]["activities_held"] == 1
