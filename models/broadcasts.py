@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -47,6 +48,7 @@ from tortoise.transactions import in_transaction
 
 from locales import N_
 from models import audit
+from models.delivery_errors import OTHER_REASON, reason_of
 from models.errors import DomainError, ValidationError
 from models.members import MEMBER_TYPE_LABELS, Member, MemberType, TelegramUser
 from models.membership import FieldErrors
@@ -326,7 +328,7 @@ async def cancel_broadcast(
 
 @dataclass(frozen=True)
 class Failure:
-    reason: str
+    reason: str  # message id (models.delivery_errors)
     count: int
 
 
@@ -338,7 +340,7 @@ class Progress:
     waiting: int  # queued, waiting for a retry, or being sent
     failed: int
     cancelled: int
-    failures: tuple[Failure, ...] = ()  # the failed rows by reason, most frequent first
+    failures: tuple[Failure, ...] = ()  # the failed rows by reason in words, most frequent first
 
     @property
     def total(self) -> int:
@@ -374,8 +376,11 @@ async def progress(broadcast: Broadcast) -> Progress:
         .group_by("last_error")
         .values_list("last_error", "n")
     )
+    by_reason: Counter[str] = Counter()
+    for error, n in reasons:
+        by_reason[reason_of(error) or OTHER_REASON] += n
     failures = sorted(
-        (Failure(reason or "", n) for reason, n in reasons), key=lambda f: (-f.count, f.reason)
+        (Failure(reason, n) for reason, n in by_reason.items()), key=lambda f: (-f.count, f.reason)
     )
     return Progress(
         sent=counts[OutboxStatus.SENT],

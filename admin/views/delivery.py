@@ -21,6 +21,7 @@ from admin.labels import OUTBOX_KIND_LABELS, OUTBOX_STATUS_LABELS
 from admin.listing import Column, Filter, ListSpec, label_options, org_filter
 from admin.templating import localtime, render
 from locales import N_
+from models.delivery_errors import reason_of
 from models.outbox import OutboxMessage, OutboxStatus, status_counts
 
 
@@ -70,7 +71,8 @@ FAILURE_LIST = ListSpec(
         Column("kind", N_("Message type"), lambda m: _kind_label(m.kind), translate=True,
                sort=("kind", "finished_at")),
         Column("attempts", N_("Attempts"), lambda m: m.attempts),
-        Column("error", N_("Error"), lambda m: m.last_error),
+        Column("reason", N_("Reason"), lambda m: reason_of(m.last_error), translate=True),
+        Column("error", N_("Telegram's words"), lambda m: m.last_error, in_table=False),
         Column("code", N_("Message kind code"), lambda m: m.kind, in_table=False),
         Column("chat", N_("Chat ID"), lambda m: m.chat_id, in_table=False, personal=True),
         Column("created", N_("Queued at"), lambda m: m.created_at, in_table=False),

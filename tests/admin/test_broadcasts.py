@@ -246,7 +246,9 @@ async def test_progress_page_matches_the_outbox(as_user, org, people):
     assert '<dd data-field="waiting">1</dd>' in html
     assert '<dd data-field="failed">1</dd>' in html
     assert '<progress id="progress-bar" data-field="done" max="4" value="3"' in html
-    assert "TelegramBadRequest: chat not found" in html  # failures grouped by reason
+    # Failures grouped by their reason, in words (Telegram's own are in the failures export).
+    assert zh("Telegram does not know this chat: the person never opened the bot, or deleted their account") in html
+    assert "chat not found" not in html
     assert f'data-progress-url="/broadcasts/{broadcast.id}/progress.json"' in html
     assert '<script src="/static/broadcast.js" defer></script>' in html
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script (CSP)
@@ -259,8 +261,15 @@ async def test_progress_page_matches_the_outbox(as_user, org, people):
     assert (got["percent"], got["finished"], got["time_left"]) == (100, True, "")
     html = await (await client.get(f"/broadcasts/{broadcast.id}")).text()
     assert "data-progress-url" not in html and "broadcast.js" not in html
-    assert zh("Delivery has finished.") in html
+    assert zh("Delivery has finished: {failed} of {total} messages could not be delivered "
+              "(why: below).", failed=1, total=4) in html
     assert zh("Cancel what is not yet sent") not in html
+
+    everyone = await sent(client, org.nanyuan_1, title="都送到了")  # 甲 乙
+    await deliver(101)
+    await deliver(102)
+    html = await (await client.get(f"/broadcasts/{everyone.id}")).text()
+    assert zh("Delivery has finished.") in html and 'class="status ok"' in html
 
 
 async def test_time_left_follows_the_delivery_rate(as_user, org, settings):
@@ -402,15 +411,19 @@ async def test_delivery_status_counts_and_failures_export(as_user, org, people):
     response = await street.get("/delivery/failures.xlsx", params={"sort": "when"})
     assert response.status == 200
     header, *body = read_xlsx(await response.read())
-    assert header[:5] == [
-        zh("Failed at"), zh("Recipient"), zh("Message type"), zh("Attempts"), zh("Error")
+    assert header[:6] == [
+        zh("Failed at"), zh("Recipient"), zh("Message type"), zh("Attempts"), zh("Reason"),
+        zh("Telegram's words"),
     ]
-    assert [row[1:5] for row in body] == [
-        ["丁", zh("Micro-wish notifications"), 1, BLOCKED],
-        ["戊", zh("Announcements"), 1, "TelegramBadRequest: chat not found"],
-        ["王阿姨", zh("Micro-wish notifications"), 1, "TelegramBadRequest: message is too long"],
+    assert [row[1:6] for row in body] == [
+        ["丁", zh("Micro-wish notifications"), 1, zh("The person blocked the bot"), BLOCKED],
+        ["戊", zh("Announcements"), 1, zh("Telegram does not know this chat: the person never opened the bot, or deleted their account"), "TelegramBadRequest: chat not found"],
+        ["王阿姨", zh("Micro-wish notifications"), 1, zh("The message is too long for Telegram"),
+         "TelegramBadRequest: message is too long"],
     ]
-    assert [row[5] for row in body] == ["wish.published", "broadcast", "wish.published"]
+    assert [row[6] for row in body] == ["wish.published", "broadcast", "wish.published"]
+    # The page's table gives the reason in words.
+    assert zh("The message is too long for Telegram") in html and "message is too long" not in html
     rows = read_xlsx(await (await street.get("/delivery/failures.xlsx?kind=broadcast")).read())
     assert [row[1] for row in rows[1:]] == ["戊"]
 
