@@ -20,8 +20,8 @@ from admin.keys import SETTINGS
 from admin.labels import OUTBOX_KIND_LABELS, OUTBOX_STATUS_LABELS
 from admin.listing import Column, Filter, ListSpec, label_options, org_filter
 from admin.templating import localtime, render
-from locales import N_
-from models.delivery_errors import reason_of
+from locales import LOCALES, N_, gettext
+from models.delivery_errors import REASONS, reason_of
 from models.outbox import OutboxMessage, OutboxStatus, status_counts
 
 
@@ -63,6 +63,15 @@ async def _broadcasts_with_failures(request: web.Request) -> list[Option]:
     return [Option(str(b.id), f"{b.title} ({localtime(b.created_at, tz)})") for b in await broadcasts]
 
 
+async def _reasons_named(text: str) -> Q | None:
+    """Failures whose reason reads ``text`` (or part of it) in any of the panel's languages:
+    the list shows reasons in words, so a reader searches for 屏蔽, not for "blocked"."""
+    wanted = text.casefold()
+    phrases = [phrase for phrase, reason in REASONS
+               if any(wanted in gettext(locale, reason).casefold() for locale in LOCALES)]
+    return Q(*(Q(last_error__icontains=phrase) for phrase in phrases), join_type="OR") if phrases else None
+
+
 FAILURE_LIST = ListSpec(
     name="delivery_failures",
     columns=(
@@ -85,6 +94,7 @@ FAILURE_LIST = ListSpec(
         org_filter("telegram_user__member__branch__path"),
     ),
     search_fields=("last_error", "telegram_user__member__name"),
+    search_conditions=(_reasons_named,),
     personal_search_fields=("telegram_user__first_name",),
     select_related=("telegram_user__member",),
 )

@@ -422,8 +422,12 @@ async def test_delivery_status_counts_and_failures_export(as_user, org, people):
          "TelegramBadRequest: message is too long"],
     ]
     assert [row[6] for row in body] == ["wish.published", "broadcast", "wish.published"]
-    # The page's table gives the reason in words.
+    # The page's table gives the reason in words, and the search finds those words.
     assert zh("The message is too long for Telegram") in html and "message is too long" not in html
+    for words, found in (("长度", ["王阿姨"]), ("屏蔽", ["丁"]), ("never opened", ["戊"]),
+                         ("chat not found", ["戊"])):
+        rows = read_xlsx(await (await street.get("/delivery/failures.xlsx", params={"q": words})).read())
+        assert [row[1] for row in rows[1:]] == found, words
     rows = read_xlsx(await (await street.get("/delivery/failures.xlsx?kind=broadcast")).read())
     assert [row[1] for row in rows[1:]] == ["戊"]
 
