@@ -69,7 +69,9 @@ async def _reasons_named(text: str) -> Q | None:
     wanted = text.casefold()
     phrases = [phrase for phrase, reason in REASONS
                if any(wanted in gettext(locale, reason).casefold() for locale in LOCALES)]
-    return Q(*(Q(last_error__icontains=phrase) for phrase in phrases), join_type="OR") if phrases else None
+    if not phrases:
+        return None
+    return Q(*(Q(last_error__icontains=phrase) for phrase in phrases), join_type="OR")
 
 
 FAILURE_LIST = ListSpec(
