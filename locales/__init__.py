@@ -8,8 +8,10 @@ checkout, on first use when a ``.po`` is newer than its ``.mo``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -100,3 +102,14 @@ def translations(locale: str) -> Translations:
 
 def gettext(locale: str, message: str) -> str:
     return translations(locale).gettext(message)
+
+
+K = TypeVar("K")
+
+
+def keys_reading(text: str, labelled: Iterable[tuple[K, str]]) -> list[K]:
+    """The keys whose label (a message id) contains ``text`` in any of the languages, case
+    aside: a search box finds a code by the words the panel shows for it."""
+    wanted = text.casefold()
+    return [key for key, label in labelled
+            if any(wanted in gettext(locale, label).casefold() for locale in LOCALES)]

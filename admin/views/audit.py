@@ -20,7 +20,7 @@ from admin.i18n import gettext_of
 from admin.labels import AUDIT_ACTION_LABELS, audit_action_label, audit_object_label
 from admin.listing import Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
-from locales import LOCALES, N_, gettext
+from locales import N_, keys_reading
 from models import clock
 from models.audit import AuditEntry, is_resident_label
 
@@ -179,9 +179,7 @@ def _labelled(field: str, label: Callable[[str], str]):
 async def _actions_named(text: str) -> Q | None:
     """Entries whose action is called ``text`` (or part of it) in any of the panel's
     languages: a reader searches for 发放积分卡, not for card.award."""
-    wanted = text.casefold()
-    codes = [code for code, label in AUDIT_ACTION_LABELS.items()
-             if any(wanted in gettext(locale, label).casefold() for locale in LOCALES)]
+    codes = keys_reading(text, AUDIT_ACTION_LABELS.items())
     return Q(action__in=codes) if codes else None
 
 
@@ -288,8 +286,10 @@ async def audit_detail(request: web.Request) -> web.StreamResponse:
     entry = await current_scope(request).audit_entry(path_id(request, "entry_id"))
     await entry.fetch_related("org")
     entry.before, entry.after = _shown(request, entry.before), _shown(request, entry.after)
+    wording = wording_of(request)
     return render(request, "audit/detail.html", {
-        "entry": entry, "fields": fields(entry, wording_of(request)), "actor": wording_of(request).actor(entry), "object_href": object_href(entry),
+        "entry": entry, "fields": fields(entry, wording), "actor": wording.actor(entry),
+        "object_href": object_href(entry),
         "actor_kind": actor_kind(entry), "action": audit_action_label(entry.action),
         "object": audit_object_label(entry.object_type),
     })

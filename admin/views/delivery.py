@@ -20,7 +20,7 @@ from admin.keys import SETTINGS
 from admin.labels import OUTBOX_KIND_LABELS, OUTBOX_STATUS_LABELS
 from admin.listing import Column, Filter, ListSpec, label_options, org_filter
 from admin.templating import localtime, render
-from locales import LOCALES, N_, gettext
+from locales import N_, keys_reading
 from models.delivery_errors import REASONS, reason_of
 from models.outbox import OutboxMessage, OutboxStatus, status_counts
 
@@ -66,9 +66,7 @@ async def _broadcasts_with_failures(request: web.Request) -> list[Option]:
 async def _reasons_named(text: str) -> Q | None:
     """Failures whose reason reads ``text`` (or part of it) in any of the panel's languages:
     the list shows reasons in words, so a reader searches for 屏蔽, not for "blocked"."""
-    wanted = text.casefold()
-    phrases = [phrase for phrase, reason in REASONS
-               if any(wanted in gettext(locale, reason).casefold() for locale in LOCALES)]
+    phrases = keys_reading(text, REASONS)
     if not phrases:
         return None
     return Q(*(Q(last_error__icontains=phrase) for phrase in phrases), join_type="OR")
