@@ -8,7 +8,14 @@ from pathlib import Path
 from tortoise import Tortoise, timezone
 from tortoise.migrations.api import migrate
 
+from models.errors import DomainError
+from locales import N_
+
 APP = "models"
+
+
+class DatabaseUnfit(DomainError):
+    """The configured database cannot hold Xianfeng's data as it is set up."""
 
 
 def tortoise_config(database_url: str) -> dict:
@@ -28,9 +35,16 @@ def tortoise_config(database_url: str) -> dict:
 
 
 async def apply_migrations(database_url: str) -> None:
+    """Bring the schema up to date; DatabaseUnfit (and nothing created) for an unfit database."""
+    config = tortoise_config(database_url)
+    await open_tortoise(config)
+    try:
+        await require_unicode_text()
+    finally:
+        await Tortoise.close_connections()
     previous = os.environ.get("TIMEZONE")
     try:
-        await migrate(config=tortoise_config(database_url))
+        await migrate(config=config)
     finally:
         _give_timezone_back(previous)
     await Tortoise.close_connections()
@@ -41,6 +55,35 @@ async def init_db(database_url: str, *, run_migrations: bool = True) -> None:
     if run_migrations:
         await apply_migrations(database_url)
     await open_tortoise(tortoise_config(database_url), _enable_global_fallback=True)
+    if not run_migrations:
+        try:
+            await require_unicode_text()
+        except DatabaseUnfit:
+            await Tortoise.close_connections()
+            raise
+
+
+async def require_unicode_text() -> None:
+    """Refuse a PostgreSQL database whose encoding is not UTF8.
+
+    A cluster created under the C locale (common on minimal servers and containers) makes
+    databases in SQL_ASCII or another single-byte encoding: the schema migrates and ASCII
+    rows go in, then the first Chinese name fails mid-request ("conversion between UTF8 and
+    SQL_ASCII is not supported"). Better said once, at start. SQLite always stores Unicode.
+    """
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect != "postgres":
+        return
+    _, rows = await connection.execute_query(
+        "SELECT current_database() AS name, pg_encoding_to_char(encoding) AS encoding "
+        "FROM pg_database WHERE datname = current_database()")
+    name, encoding = rows[0]["name"], rows[0]["encoding"]
+    if encoding != "UTF8":
+        raise DatabaseUnfit(
+            N_("The PostgreSQL database “{database}” stores text as {encoding}, which cannot hold "
+               "Chinese text. Create a UTF8 database (CREATE DATABASE {database} ENCODING 'UTF8' "
+               "TEMPLATE template0;) and point DATABASE_URL at it."),
+            database=name, encoding=encoding)
 
 
 async def open_tortoise(config: dict, **options) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from locales import gettext
 from models import clock
-from models.db import apply_migrations, close_db, init_db
+from models.db import DatabaseUnfit, apply_migrations, close_db, init_db
 from xianfeng.logging import configure_logging
 from xianfeng.settings import Settings
 
@@ -295,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(COMMANDS[args.command](settings, args))
     except KeyboardInterrupt:
         return 130
+    except DatabaseUnfit as error:
+        print(error.render(lambda text: _t(settings, text)), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
