@@ -121,3 +121,28 @@ def test_freeze_startup_heap_takes_what_lives_from_the_collectors_walks():
         assert any(o is later for o in gc.get_objects())  # collected as usual
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(("host", "expected"), [
+    ("127.0.0.1", "http://127.0.0.1:8080"),
+    ("0.0.0.0", "http://127.0.0.1:8080"),  # the Docker image listens on every interface
+    ("::", "http://127.0.0.1:8080"),
+    ("192.168.1.20", "http://192.168.1.20:8080"),
+    ("::1", "http://[::1]:8080"),
+])
+def test_links_to_the_panel_never_point_at_a_wildcard_address(tmp_path, host, expected):
+    """Browsers refuse http://0.0.0.0: the banner and the weekly report's link give an
+    address to open, unless ADMIN_PUBLIC_URL says where users reach the panel."""
+    assert settings_for(tmp_path, admin_host=host, admin_port=8080).panel_url == expected
+    public = settings_for(tmp_path, admin_host=host, admin_public_url="https://xf.example.org")
+    assert public.panel_url == "https://xf.example.org"
+
+
+async def test_a_panel_listening_everywhere_is_announced_at_a_loopback_address(tmp_path):
+    settings = settings_for(tmp_path, admin_host="0.0.0.0")
+    async with AsyncExitStack() as stack:
+        running = await start(settings, stack, bot=False, scheduler=False)
+        assert running.admin_url.startswith("http://127.0.0.1:")
+        assert running.admin_url in banner(settings, running)
+        async with aiohttp.ClientSession() as http, http.get(running.admin_url + "login") as response:
+            assert response.status == 200

@@ -27,7 +27,7 @@ from models.db import close_db, init_db
 from xianfeng.backup import hold_app_lock
 from models.locks import Leadership, scheduler_lock
 from xianfeng.scheduler import create_scheduler
-from xianfeng.settings import Settings
+from xianfeng.settings import Settings, local_url
 
 log = logging.getLogger("xianfeng")
 
@@ -105,7 +105,7 @@ async def start(
         await site.start()
         stack.push_async_callback(runner.cleanup)
         port = runner.addresses[0][1]
-        running.admin_url = settings.admin_public_url or f"http://{settings.admin_host}:{port}/"
+        running.admin_url = settings.admin_public_url or local_url(settings.admin_host, port) + "/"
 
     if scheduler:
         running.leadership = await start_scheduler(settings, stack)

@@ -16,6 +16,19 @@ from locales import DEFAULT_LOCALE, LOCALES
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+def local_url(host: str, port: int) -> str:
+    """``http://host:port`` as a browser on this machine opens it.
+
+    A wildcard listening address (``0.0.0.0``, ``::``, as in the Docker image) is where a
+    server listens, not an address to open: browsers refuse ``http://0.0.0.0``. Loopback
+    reaches it from the same machine (and through a published container port).
+    """
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def parse_networks(value: str) -> tuple[Network, ...]:
     """``"10.0.0.0/8, 127.0.0.1"`` → networks; ValueError for anything else."""
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
@@ -145,7 +158,7 @@ class Settings(BaseSettings):
     @property
     def panel_url(self) -> str:
         """Where secretaries open the panel: ADMIN_PUBLIC_URL, else the address it listens on."""
-        return self.admin_public_url or f"http://{self.admin_host}:{self.admin_port}"
+        return self.admin_public_url or local_url(self.admin_host, self.admin_port)
 
     @property
     def use_sandbox(self) -> bool:
