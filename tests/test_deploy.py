@@ -55,3 +55,20 @@ def test_the_image_is_slim_non_root_with_a_healthcheck():
     assert users and users[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*/healthz", dockerfile, re.M)
     assert ".mo" in dockerfile  # the build fails when the wheel lacks compiled catalogs
+
+
+def test_scaled_bot_containers_get_worker_ids_of_their_own(services, monkeypatch):
+    """`docker compose up --scale bot=2`: nothing pins one outbox worker id on every replica
+    (a second worker starting with the first's id would give back the first's claims in
+    flight, and a message could go out twice); each container's host name differs."""
+    from xianfeng.settings import Settings
+
+    assert "DELIVERY_WORKER_ID" not in services["bot"]["environment"]
+    monkeypatch.delenv("DELIVERY_WORKER_ID", raising=False)
+    ids = set()
+    for hostname in ("3f2a9c1d0b7e", "8c41e07a55d2"):  # container ids, as Docker names hosts
+        monkeypatch.setattr("socket.gethostname", lambda hostname=hostname: hostname)
+        ids.add(Settings(_env_file=None).delivery_worker_id)
+    assert ids == {"bot@3f2a9c1d0b7e", "bot@8c41e07a55d2"}
+    monkeypatch.setattr("socket.gethostname", lambda: "h" * 80)
+    assert len(Settings(_env_file=None).delivery_worker_id) == 64  # the column's size

@@ -134,8 +134,9 @@ async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running)
     stack.push_async_callback(dispatcher.storage.close)
 
     if settings.use_webhook and "delivery_worker_id" not in settings.model_fields_set:
-        log.warning("DELIVERY_WORKER_ID is the default %r: when several bot processes run, give "
-                    "each its own (xianfeng bot --worker-id ID)", settings.delivery_worker_id)
+        log.warning("DELIVERY_WORKER_ID is the host's name %r: when several bot processes run "
+                    "on one host, give each its own (xianfeng bot --worker-id ID)",
+                    settings.delivery_worker_id)
     worker = running.delivery = DeliveryWorker(
         bot, worker_id=settings.delivery_worker_id,
         global_rate=settings.delivery_rate, per_chat_interval=settings.delivery_per_chat_interval,

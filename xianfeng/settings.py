@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -27,6 +28,11 @@ def local_url(host: str, port: int) -> str:
     if host in ("", "0.0.0.0", "::"):
         host = "127.0.0.1"
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def default_worker_id() -> str:
+    """``bot@<host name>``: differs between machines and containers, stays across restarts."""
+    return f"bot@{socket.gethostname() or 'localhost'}"[:64]
 
 
 def parse_networks(value: str) -> tuple[Network, ...]:
@@ -91,8 +97,10 @@ class Settings(BaseSettings):
     delivery_per_group_interval: float = Field(default=3.0, ge=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
     # Stable across restarts so a restarted worker takes back its crashed run's claim at once;
-    # give each bot process its own when running several.
-    delivery_worker_id: str = Field(default="bot", min_length=1, max_length=64)
+    # each bot process needs its own. The host's name by default: one per machine or
+    # container, so `docker compose up --scale bot=2` gives two.
+    delivery_worker_id: str = Field(default_factory=lambda: default_worker_id(), min_length=1,
+                                    max_length=64)
     # Operations: logs, metrics, health.
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
