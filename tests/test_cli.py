@@ -111,3 +111,42 @@ def test_invites_lists_pending_links(env, capsys):
     assert rows[1][3] == f"https://t.me/xianfeng_sandbox_bot?start={code}"
     assert main(["invites", "--org", "东风街道/新风社区"]) == 0
     assert code not in capsys.readouterr().out
+
+
+def test_wrong_settings_are_named_without_a_traceback(env, capsys, monkeypatch):
+    monkeypatch.setenv("ADMIN_PORT", "abc")
+    monkeypatch.setenv("TIMEZONE", "Asia/Shanghia")  # a typo: ZoneInfo raises a KeyError
+    assert main(["migrate"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("The configuration (environment variables or .env) is not valid:")
+    assert "ADMIN_PORT: Input should be a valid integer" in error
+    assert "TIMEZONE: Value error, no time zone is named 'Asia/Shanghia'" in error
+    assert "Traceback" not in error
+    assert not (env / "cli.sqlite3").exists()  # nothing was done
+
+    monkeypatch.delenv("ADMIN_PORT")
+    monkeypatch.delenv("TIMEZONE")
+    monkeypatch.delenv("DEFAULT_LOCALE")  # the default language, as when the file is wrong
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.org/hook")
+    assert main(["bot"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("配置有误")
+    assert "WEBHOOK_URL needs WEBHOOK_SECRET" in error
+
+
+def test_time_zones_resolve_without_a_system_time_zone_database():
+    """Windows and slim container images have no /usr/share/zoneinfo, or one without legacy
+    names such as PRC: the tzdata package answers then."""
+    import zoneinfo
+
+    from xianfeng.settings import Settings
+
+    keys = ["PRC", "Asia/Hong_Kong"]  # names no other test uses: their cache entries go
+    zoneinfo.reset_tzpath(to=[])
+    zoneinfo.ZoneInfo.clear_cache(only_keys=keys)
+    try:
+        for key in keys:
+            assert Settings(_env_file=None, timezone=key).tz.key == key
+    finally:
+        zoneinfo.reset_tzpath()
+        zoneinfo.ZoneInfo.clear_cache(only_keys=keys)

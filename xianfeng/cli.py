@@ -6,11 +6,14 @@ import argparse
 import asyncio
 import csv
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from locales import gettext
+from pydantic import ValidationError
+
+from locales import DEFAULT_LOCALE, LOCALES, gettext
 from models import clock
 from models.db import DatabaseUnfit, apply_migrations, close_db, init_db
 from xianfeng.logging import configure_logging
@@ -286,9 +289,26 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+def load_settings() -> Settings | None:
+    """The settings, or None after saying on stderr which values are wrong (no traceback)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        locale = os.environ.get("DEFAULT_LOCALE", DEFAULT_LOCALE)
+        locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        print(gettext(locale, "The configuration (environment variables or .env) is not valid:"),
+              file=sys.stderr)
+        for problem in error.errors(include_url=False):
+            name = "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"  {name}: {problem['msg']}" if name else f"  {problem['msg']}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    settings = load_settings()
+    if settings is None:
+        return 2
     configure_logging(settings.log_format, "DEBUG" if args.verbose else settings.log_level)
     clock.configure(settings.tz)
     try:

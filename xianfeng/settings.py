@@ -7,7 +7,7 @@ import socket
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -123,7 +123,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):  # not a ValueError itself: pydantic would not say it
+            raise ValueError(f"no time zone is named {value!r} (e.g. Asia/Shanghai, Asia/Hong_Kong)") from None
         return value
 
     @field_validator("log_format", mode="before")
