@@ -143,7 +143,11 @@ class WebhookServer:
         await runner.setup()
         reuse_port = self.reuse_port and hasattr(socket, "SO_REUSEPORT")
         site = web.TCPSite(runner, self.host, self.port, reuse_port=reuse_port or None)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
         self._runner = runner
         self.bound_port = runner.addresses[0][1]
         if self.url is None:  # tests: the address we just bound

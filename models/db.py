@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from tortoise import Tortoise, timezone
+from tortoise.exceptions import BaseORMException
 from tortoise.migrations.api import migrate
 
 from models.errors import DomainError
@@ -36,15 +40,11 @@ def tortoise_config(database_url: str) -> dict:
 
 async def apply_migrations(database_url: str) -> None:
     """Bring the schema up to date; DatabaseUnfit (and nothing created) for an unfit database."""
-    config = tortoise_config(database_url)
-    await open_tortoise(config)
-    try:
-        await require_unicode_text()
-    finally:
-        await Tortoise.close_connections()
+    await open_checked(database_url)
+    await Tortoise.close_connections()
     previous = os.environ.get("TIMEZONE")
     try:
-        await migrate(config=config)
+        await migrate(config=tortoise_config(database_url))
     finally:
         _give_timezone_back(previous)
     await Tortoise.close_connections()
@@ -54,13 +54,46 @@ async def init_db(database_url: str, *, run_migrations: bool = True) -> None:
     """Open the database for this process (every task sees it), migrating first if asked."""
     if run_migrations:
         await apply_migrations(database_url)
-    await open_tortoise(tortoise_config(database_url), _enable_global_fallback=True)
-    if not run_migrations:
-        try:
-            await require_unicode_text()
-        except DatabaseUnfit:
+        await open_tortoise(tortoise_config(database_url), _enable_global_fallback=True)
+    else:
+        await open_checked(database_url, _enable_global_fallback=True)
+
+
+async def open_checked(database_url: str, **options) -> None:
+    """Open the database and check that it can hold Xianfeng's data, or raise DatabaseUnfit
+    saying why (unreachable, refused, no such database, wrong encoding), leaving nothing open."""
+    try:
+        await open_tortoise(tortoise_config(database_url), **options)
+        await require_unicode_text()
+    except Exception as error:
+        with contextlib.suppress(Exception):
             await Tortoise.close_connections()
+        if isinstance(error, DatabaseUnfit) or not _cannot_connect(error):
             raise
+        raise cannot_open(database_url, error) from error
+
+
+def cannot_open(database_url: str, error: Exception) -> DatabaseUnfit:
+    return DatabaseUnfit(
+        N_("Cannot open the database {database}: {reason}. Check DATABASE_URL, and that the "
+           "database server is running."),
+        database=shown_url(database_url), reason=str(error) or type(error).__name__)
+
+
+def _cannot_connect(error: Exception) -> bool:
+    # asyncpg is imported only once a PostgreSQL connection was tried (it costs 25 ms to import).
+    asyncpg = sys.modules.get("asyncpg")
+    kinds = (OSError, BaseORMException) + ((asyncpg.PostgresError,) if asyncpg else ())
+    return isinstance(error, kinds)
+
+
+def shown_url(database_url: str) -> str:
+    """The database URL without its password, to show in messages."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@{netloc}"))
 
 
 async def require_unicode_text() -> None:

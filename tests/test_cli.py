@@ -150,3 +150,17 @@ def test_time_zones_resolve_without_a_system_time_zone_database():
     finally:
         zoneinfo.reset_tzpath()
         zoneinfo.ZoneInfo.clear_cache(only_keys=keys)
+
+
+def test_a_database_that_cannot_be_opened_is_named_without_its_password(env, capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://xianfeng:s3cret@127.0.0.1:1/xianfeng")  # nothing listens on port 1
+    assert main(["migrate"]) == 2
+    error = capsys.readouterr().err
+    assert "Cannot open the database postgres://xianfeng@127.0.0.1:1/xianfeng: " in error
+    assert "Check DATABASE_URL" in error
+    assert "s3cret" not in error and "Traceback" not in error
+
+    (env / "a-file").write_text("")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite://{env / 'a-file' / 'xianfeng.sqlite3'}")
+    assert main(["admin"]) == 2
+    assert f"Cannot open the database sqlite://{env / 'a-file'}" in capsys.readouterr().err

@@ -146,3 +146,31 @@ async def test_a_panel_listening_everywhere_is_announced_at_a_loopback_address(t
         assert running.admin_url in banner(settings, running)
         async with aiohttp.ClientSession() as http, http.get(running.admin_url + "login") as response:
             assert response.status == 200
+
+
+@pytest.mark.parametrize("setting", ["admin_port", "sandbox_port", "metrics_port", "webhook_port"])
+async def test_a_port_already_taken_is_named_and_nothing_is_left_open(tmp_path, setting, recwarn, caplog):
+    """The usual first-run mistake, Xianfeng started twice: say which setting to change."""
+    import gc
+    import socket
+
+    from xianfeng.runtime import CannotListen
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        webhook = {"webhook_url": f"http://127.0.0.1:{port}/hook", "webhook_secret": "s"}
+        settings = settings_for(tmp_path, **{setting: port}, **(webhook if setting == "webhook_port" else {}))
+        with pytest.raises(CannotListen) as refused:
+            async with AsyncExitStack() as stack:
+                await start(settings, stack, scheduler=False)
+    assert refused.value.params["setting"] == setting.upper()
+    assert refused.value.params["address"] == f"127.0.0.1:{port}"
+    del refused  # its traceback holds the half-started pieces
+    await asyncio.sleep(0)
+    assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
+    gc.collect()
+    await asyncio.sleep(0)  # the loop's exception handler logs what was left unclosed
+    assert not [w for w in recwarn if "Unclosed" in str(w.message)]
+    assert "Unclosed" not in caplog.text

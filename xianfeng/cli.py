@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from locales import DEFAULT_LOCALE, LOCALES, gettext
 from models import clock
-from models.db import DatabaseUnfit, apply_migrations, close_db, init_db
+from models.db import apply_migrations, close_db, init_db
+from models.errors import DomainError
 from xianfeng.logging import configure_logging
 from xianfeng.settings import Settings
 
@@ -65,7 +66,6 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_createadmin(settings: Settings, args: argparse.Namespace) -> int:
     from models.admins import create_admin
-    from models.errors import DomainError
     from models.org import resolve_org_path
 
     if args.password_stdin:
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(COMMANDS[args.command](settings, args))
     except KeyboardInterrupt:
         return 130
-    except DatabaseUnfit as error:
+    except DomainError as error:  # what the user can put right: DatabaseUnfit, CannotListen …
         print(error.render(lambda text: _t(settings, text)), file=sys.stderr)
         return 2
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import gc
 import logging
+import os
 import signal
 import time
 from contextlib import AsyncExitStack
@@ -20,16 +22,40 @@ from bot.delivery import DeliveryWorker
 from bot.sandbox import SandboxServer
 from bot.sandbox.state import DEFAULT_BOT_USERNAME
 from bot.webhook import WebhookServer, wait_for_tasks
-from locales import gettext, set_default_locale
+from locales import N_, gettext, set_default_locale
 from models import clock
 from models.bootstrap import FirstAdmin, ensure_first_admin
-from models.db import close_db, init_db
+from models.db import cannot_open, close_db, init_db
+from models.errors import DomainError
 from xianfeng.backup import hold_app_lock
 from models.locks import Leadership, scheduler_lock
 from xianfeng.scheduler import create_scheduler
 from xianfeng.settings import Settings, local_url
 
 log = logging.getLogger("xianfeng")
+
+# A port taken (Xianfeng already running, most often), an address not of this machine, a
+# port below 1024: the setting to change. Not a client's connection error (also an OSError).
+_BIND_ERRORS = {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
+
+
+class CannotListen(DomainError):
+    """A port Xianfeng is configured to listen on cannot be opened."""
+
+
+@contextlib.contextmanager
+def listening(setting: str, host: str, port: int | None):
+    """Say which setting to change when opening ``host:port`` fails."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in _BIND_ERRORS:
+            raise
+        raise CannotListen(
+            N_("Cannot listen on {address} ({setting}): {reason}. Is Xianfeng already running? "
+               "Stop it, or set {setting} to a free port."),
+            address=f"{host}:{port}", setting=setting,
+            reason=os.strerror(error.errno)) from error
 
 
 @dataclass
@@ -68,7 +94,11 @@ async def start(
     set_default_locale(settings.default_locale)
     url = settings.resolved_database_url
     # A shared lock on a SQLite database's lock file: `xianfeng restore` refuses while it is held.
-    if (app_lock := await asyncio.to_thread(hold_app_lock, url)) is not None:
+    try:
+        app_lock = await asyncio.to_thread(hold_app_lock, url)
+    except OSError as error:  # the database's folder cannot be made or written
+        raise cannot_open(url, error) from error
+    if app_lock is not None:
         stack.callback(app_lock.close)
     # SQLite is migrated at start; PostgreSQL deployments run `xianfeng migrate` once per release.
     await init_db(url, run_migrations=url.startswith("sqlite"))
@@ -76,7 +106,8 @@ async def start(
     if settings.metrics_port is not None:  # /metrics /healthz /readyz on an internal address
         from admin.views.health import start_ops_listener
 
-        ops = await start_ops_listener(settings)
+        with listening("METRICS_PORT", settings.metrics_host, settings.metrics_port):
+            ops = await start_ops_listener(settings)
         stack.push_async_callback(ops.cleanup)
         running.extras["ops_port"] = ops.addresses[0][1]
     if admin:
@@ -84,7 +115,8 @@ async def start(
 
     if bot and settings.use_sandbox:
         running.sandbox = SandboxServer(host=settings.sandbox_host, port=settings.sandbox_port)
-        await running.sandbox.start()
+        with listening("SANDBOX_PORT", settings.sandbox_host, settings.sandbox_port):
+            await running.sandbox.start()
         stack.push_async_callback(running.sandbox.stop)
 
     running.bot_username = settings.bot_username or (
@@ -101,9 +133,10 @@ async def start(
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, settings.admin_host, settings.admin_port)
-        await site.start()
         stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, settings.admin_host, settings.admin_port)
+        with listening("ADMIN_PORT", settings.admin_host, settings.admin_port):
+            await site.start()
         port = runner.addresses[0][1]
         running.admin_url = settings.admin_public_url or local_url(settings.admin_host, port) + "/"
 
@@ -152,8 +185,9 @@ async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running)
             host=settings.webhook_host, port=settings.webhook_port,
             path=settings.resolved_webhook_path, shutdown_timeout=settings.shutdown_timeout,
         )
-        await running.webhook.start()
         stack.push_async_callback(running.webhook.stop)
+        with listening("WEBHOOK_PORT", settings.webhook_host, settings.webhook_port):
+            await running.webhook.start()
         return
 
     # Polling: a bot that used a webhook before must drop it, or getUpdates is refused.

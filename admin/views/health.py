@@ -178,7 +178,11 @@ async def start_ops_listener(settings: Settings) -> web.AppRunner:
     """Start the ``METRICS_PORT`` listener; the caller cleans the returned runner up."""
     runner = web.AppRunner(create_ops_app(settings), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    try:
+        await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     log.info("operations endpoints on http://%s:%s/ (/healthz /readyz /metrics)",
              settings.metrics_host, runner.addresses[0][1])
     return runner

@@ -168,14 +168,18 @@ class SandboxServer:
         await runner.setup()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        bind_host = "127.0.0.1" if self.host == "localhost" else self.host.strip("[]")
-        sock.bind((bind_host, self._requested_port))
-        sock.listen(128)
-        sock.setblocking(False)
-        self.port = sock.getsockname()[1]
-        site = web.SockSite(runner, sock)
-        await site.start()
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            bind_host = "127.0.0.1" if self.host == "localhost" else self.host.strip("[]")
+            sock.bind((bind_host, self._requested_port))
+            sock.listen(128)
+            sock.setblocking(False)
+            self.port = sock.getsockname()[1]
+            await web.SockSite(runner, sock).start()
+        except BaseException:
+            sock.close()
+            await runner.cleanup()  # closes the webhook delivery's HTTP session
+            raise
         self._runner = runner
 
     async def stop(self) -> None:
