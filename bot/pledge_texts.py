@@ -6,10 +6,10 @@ language), the notifications the recipient's. User-written parts are HTML-escape
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from html import escape
 
-from bot.texts import Gettext, local_date
+from bot.texts import Gettext, fitted, local_date
 from models import clock
 from models.pledges import (
     EDITABLE,
@@ -24,34 +24,12 @@ from models.pledges import (
     PledgeStatus,
 )
 
-# Telegram refuses messages over 4096 UTF-16 code units: what members wrote gets cut, if need
-# be, to what the rest of the message leaves, but never below SHORTEST_CUT.
-MESSAGE_BUDGET = 4000
-SHORTEST_CUT = 40
 ENTRIES_PER_ITEM = 3  # in the history; the item's own screen shows more
 ENTRIES_ON_ITEM = 10
 
 
 def current_year() -> int:
     return clock.current_year()
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def cut(text: str, limit: int) -> str:
-    if _units(text) <= limit:
-        return text
-    return text.encode("utf-16-le")[: 2 * (limit - 1)].decode("utf-16-le", errors="ignore") + "…"
-
-
-def fitted(render: Callable[[list[str]], str], texts: Sequence[str]) -> str:
-    """``render(texts)``, the texts cut to equal shares if the whole would be too long."""
-    if _units(whole := render(list(texts))) <= MESSAGE_BUDGET:
-        return whole
-    share = (MESSAGE_BUDGET - _units(render([""] * len(texts)))) // len(texts)
-    return render([cut(text, max(share, SHORTEST_CUT)) for text in texts])
 
 
 def kind_label(kind: ItemKind, _: Gettext) -> str:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 from html import escape
+from itertools import count
 
 from aiogram import F, Router
 from aiogram.filters import or_f
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import MenuAction, MenuCallback
 from bot.handlers.common import BoundMember, members_only, show
 from bot.keyboard_builder import InlineKeyboardBuilder
+from bot.paging import Page, page_of
+from bot.texts import fitted
+from bot.wish_keyboards import _pager
 from models.activities import Activity
 from models.awards import Standing, community_of, leaderboard, set_leaderboard_opt_out, standing
 from models.clock import current_year, zone
@@ -28,6 +32,7 @@ from models.wishes import Wish
 
 LEADERBOARD_SIZE = 10
 WISH_TEXT_SHOWN = 40
+CARDS_PER_PAGE = 15  # a busy volunteer's year (a card every Thursday) runs to several pages
 
 
 class PointsAction(StrEnum):
@@ -39,6 +44,12 @@ class PointsAction(StrEnum):
 
 class PointsCallback(CallbackData, prefix="pt"):
     action: PointsAction
+
+
+class PointsPage(CallbackData, prefix="ptp"):
+    """◀ / ▶ in My points (a class of its own: the buttons already in chats keep working)."""
+
+    page: int
 
 
 def standing_text(state: Standing) -> str:
@@ -69,31 +80,42 @@ async def _sources(cards: list[PointCard]) -> dict[int, str]:
     return described
 
 
-async def my_points_text(member: Member, year: int | None = None) -> str:
+async def my_points_page(member: Member, page: int = 0, year: int | None = None) -> tuple[str, Page]:
+    """One page of the year's cards (numbered through the year) with the member's standing;
+    what secretaries wrote (reasons up to 200 characters) is cut if the page would pass
+    Telegram's limit."""
     year = year or current_year()
-    entries = await year_cards(member, year)
-    details = await _sources([card for card, _revoked in entries])
-    lines = [_("<b>My contribution cards in {year}</b>").format(year=year), ""]
-    if not entries:
-        lines.append(_("No cards yet this year. Take part in an activity or fulfil a micro-wish to earn one."))
-    for number, (card, revocation) in enumerate(entries, start=1):
-        day = card.created_at.astimezone(zone()).strftime("%m-%d")
-        source = _(CARD_SOURCE_LABELS[card.source])
-        detail = details.get(card.id) or ""
-        line = f"{number}. {day} · {source}" + (f": {escape(detail)}" if detail else "")
-        if revocation is not None:
-            line = f"<s>{line}</s> " + _("(revoked: {reason})").format(reason=escape(revocation.reason))
-        lines.append(line)
-    lines += ["", standing_text(await standing(member, year))]
-    return "\n".join(lines)
+    cards = page_of(await year_cards(member, year), page, CARDS_PER_PAGE)
+    details = await _sources([card for card, _revoked in cards.items])
+    head = [_("<b>My contribution cards in {year}</b>").format(year=year), ""]
+    if not cards.items:
+        head.append(_("No cards yet this year. Take part in an activity or fulfil a micro-wish to earn one."))
+    tail = ["", standing_text(await standing(member, year)), *cards.footer()]
+
+    def render(texts: list[str]) -> str:
+        lines = list(head)
+        for number, (card, revocation), detail, why in zip(
+                count(cards.first_position), cards.items, texts[0::2], texts[1::2]):
+            day = card.created_at.astimezone(zone()).strftime("%m-%d")
+            line = f"{number}. {day} · {_(CARD_SOURCE_LABELS[card.source])}"
+            line += f": {escape(detail)}" if detail else ""
+            if revocation is not None:
+                line = f"<s>{line}</s> " + _("(revoked: {reason})").format(reason=escape(why))
+            lines.append(line)
+        return "\n".join(lines + tail)
+
+    texts = [text for card, revocation in cards.items
+             for text in (details.get(card.id) or "", revocation.reason if revocation else "")]
+    return fitted(render, texts), cards
 
 
-def _points_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🏆 Community leaderboard"), callback_data=PointsCallback(action=PointsAction.BOARD))
-    builder.button(text=_("⬅️ Main menu"), callback_data=MenuCallback(action=MenuAction.HOME))
-    builder.adjust(1)
-    return builder.as_markup()
+def _points_keyboard(cards: Page) -> InlineKeyboardMarkup:
+    turns = _pager(cards.number, cards.pages,
+                   lambda to: PointsPage(page=to).pack())
+    board = InlineKeyboardButton(text=_("🏆 Community leaderboard"),
+                                 callback_data=PointsCallback(action=PointsAction.BOARD).pack())
+    home = InlineKeyboardButton(text=_("⬅️ Main menu"), callback_data=MenuCallback(action=MenuAction.HOME).pack())
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in (turns, [board], [home]) if row])
 
 
 def _board_keyboard(member: Member) -> InlineKeyboardMarkup:
@@ -137,8 +159,10 @@ async def leaderboard_text(member: Member, year: int | None = None) -> str:
     return "\n".join(lines)
 
 
-async def show_my_points(query: CallbackQuery, member: Member) -> None:
-    await show(query, await my_points_text(member), _points_keyboard())
+async def show_my_points(query: CallbackQuery, member: Member, callback_data: CallbackData) -> None:
+    page = callback_data.page if isinstance(callback_data, PointsPage) else 0
+    text, cards = await my_points_page(member, page)
+    await show(query, text, _points_keyboard(cards))
     await query.answer()
 
 
@@ -156,7 +180,8 @@ async def toggle_name(query: CallbackQuery, callback_data: PointsCallback, membe
                        else _("Your name is shown to other members."))
 
 
-POINTS_BUTTONS = or_f(MenuCallback.filter(F.action == MenuAction.POINTS), PointsCallback.filter())
+POINTS_BUTTONS = or_f(MenuCallback.filter(F.action == MenuAction.POINTS), PointsCallback.filter(),
+                      PointsPage.filter())
 
 
 def create_router() -> Router:
@@ -165,6 +190,7 @@ def create_router() -> Router:
     members.callback_query.filter(BoundMember())
     members.callback_query.register(show_my_points, MenuCallback.filter(F.action == MenuAction.POINTS))
     members.callback_query.register(show_my_points, PointsCallback.filter(F.action == PointsAction.MINE))
+    members.callback_query.register(show_my_points, PointsPage.filter())
     members.callback_query.register(show_leaderboard, PointsCallback.filter(F.action == PointsAction.BOARD))
     members.callback_query.register(
         toggle_name, PointsCallback.filter(F.action.in_({PointsAction.HIDE, PointsAction.SHOW})))

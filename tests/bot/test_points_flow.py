@@ -59,6 +59,41 @@ async def test_my_points_lists_sources_and_standing(harness, org):
     assert "再获" not in text
 
 
+async def test_a_busy_year_is_paged_and_every_page_fits_in_a_message(harness, org):
+    """40 cards whose reasons run to the 200-character limit, one revoked with as long a
+    reason: all in one message would pass Telegram's 4096 characters (the sandbox refuses it,
+    as Telegram does, and My points showed nothing)."""
+    scope = await factories.scope_of(org.nanyuan, "nanyuan", Role.COMMUNITY_SECRETARY)
+    me = await bound_member(harness, org.nanyuan_1, ME, "张三")
+    long = (("协助社区开展独居老人走访慰问、垃圾分类宣传、楼道杂物清理和防诈骗讲座等志愿服务，"
+             "表现突出，群众评价很好。") * 5)[:190]
+    cards = [await issue_manual_card(scope, me.id, f"第{n + 1:02d}张{long}") for n in range(40)]
+    await revoke_card(scope, cards[20].id, "重复登记" + long)
+
+    def units(text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2
+
+    first = await open_points(harness)
+    assert units(first) <= 4096
+    assert "\n1. " in first and "\n15. " in first and "\n16. " not in first
+    assert "第01张协助社区" in first and "第 1 页，共 3 页" in first
+    assert "今年已获 39 张积分卡" in first  # the standing on every page
+    assert not any("上一页" in b for b in buttons(await screen(harness, ME)))
+
+    await tap(harness, ME, "下一页")
+    second = (await screen(harness, ME))["text"]
+    assert units(second) <= 4096
+    assert "\n16. " in second and "\n30. " in second and "第 2 页，共 3 页" in second
+    assert "（已撤销：重复登记" in second  # card 21, numbered through the year
+    assert "今年已获 39 张积分卡" in second
+
+    # An old ▶ from a longer list: the nearest page that exists.
+    await forge(harness, ME, "ptp:9")
+    last = (await screen(harness, ME))["text"]
+    assert "\n31. " in last and "\n40. " in last and "第 3 页，共 3 页" in last
+    assert not any("下一页" in b for b in buttons(await screen(harness, ME)))
+
+
 async def test_leaderboard_highlights_me_and_hides_names_on_request(harness, org):
     scope = await factories.scope_of(org.nanyuan, "nanyuan", Role.COMMUNITY_SECRETARY)
     xinfeng = await factories.scope_of(org.xinfeng, "xinfeng", Role.COMMUNITY_SECRETARY)
