@@ -12,14 +12,14 @@ from tortoise import Tortoise, timezone
 from tortoise.exceptions import BaseORMException
 from tortoise.migrations.api import migrate
 
-from models.errors import DomainError
 from locales import N_
+from models.errors import DomainError
 
 APP = "models"
 
 
-class DatabaseUnfit(DomainError):
-    """The configured database cannot hold Xianfeng's data as it is set up."""
+class DatabaseUnusable(DomainError):
+    """The configured database cannot be opened, or cannot hold Xianfeng's data as it is set up."""
 
 
 def tortoise_config(database_url: str) -> dict:
@@ -39,7 +39,7 @@ def tortoise_config(database_url: str) -> dict:
 
 
 async def apply_migrations(database_url: str) -> None:
-    """Bring the schema up to date; DatabaseUnfit (and nothing created) for an unfit database."""
+    """Bring the schema up to date; DatabaseUnusable (and nothing created) for an unusable database."""
     await open_checked(database_url)
     await Tortoise.close_connections()
     previous = os.environ.get("TIMEZONE")
@@ -60,7 +60,7 @@ async def init_db(database_url: str, *, run_migrations: bool = True) -> None:
 
 
 async def open_checked(database_url: str, **options) -> None:
-    """Open the database and check that it can hold Xianfeng's data, or raise DatabaseUnfit
+    """Open the database and check that it can hold Xianfeng's data, or raise DatabaseUnusable
     saying why (unreachable, refused, no such database, wrong encoding), leaving nothing open."""
     try:
         await open_tortoise(tortoise_config(database_url), **options)
@@ -68,13 +68,13 @@ async def open_checked(database_url: str, **options) -> None:
     except Exception as error:
         with contextlib.suppress(Exception):
             await Tortoise.close_connections()
-        if isinstance(error, DatabaseUnfit) or not _cannot_connect(error):
+        if isinstance(error, DatabaseUnusable) or not _cannot_connect(error):
             raise
         raise cannot_open(database_url, error) from error
 
 
-def cannot_open(database_url: str, error: Exception) -> DatabaseUnfit:
-    return DatabaseUnfit(
+def cannot_open(database_url: str, error: Exception) -> DatabaseUnusable:
+    return DatabaseUnusable(
         N_("Cannot open the database {database}: {reason}. Check DATABASE_URL, and that the "
            "database server is running."),
         database=shown_url(database_url), reason=str(error) or type(error).__name__)
@@ -112,7 +112,7 @@ async def require_unicode_text() -> None:
         "FROM pg_database WHERE datname = current_database()")
     name, encoding = rows[0]["name"], rows[0]["encoding"]
     if encoding != "UTF8":
-        raise DatabaseUnfit(
+        raise DatabaseUnusable(
             N_("The PostgreSQL database “{database}” stores text as {encoding}, which cannot hold "
                "Chinese text. Create a UTF8 database (CREATE DATABASE {database} ENCODING 'UTF8' "
                "TEMPLATE template0;) and point DATABASE_URL at it."),

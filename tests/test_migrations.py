@@ -10,7 +10,7 @@ from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from models.admins import AdminUser
-from models.db import DatabaseUnfit, apply_migrations, init_db, open_tortoise, tortoise_config
+from models.db import DatabaseUnusable, apply_migrations, init_db, open_tortoise, tortoise_config
 from models.org import OrgUnit
 
 
@@ -77,18 +77,18 @@ async def table_count(url: str) -> int:
 
 def test_a_postgres_database_that_cannot_hold_chinese_is_refused_before_migrating(sql_ascii_postgres_url):
     async def check() -> None:
-        with pytest.raises(DatabaseUnfit) as refused:
+        with pytest.raises(DatabaseUnusable) as refused:
             await apply_migrations(sql_ascii_postgres_url)
         assert refused.value.params["encoding"] == "SQL_ASCII"
         assert refused.value.params["database"] == sql_ascii_postgres_url.rpartition("/")[2]
         assert await table_count(sql_ascii_postgres_url) == 0  # nothing half-made
-        with pytest.raises(DatabaseUnfit):  # a worker that does not migrate is refused too
+        with pytest.raises(DatabaseUnusable):  # a worker that does not migrate is refused too
             await init_db(sql_ascii_postgres_url, run_migrations=False)
 
     asyncio.run(check())
 
 
-def test_the_command_line_explains_an_unfit_database(sql_ascii_postgres_url, monkeypatch, capsys, tmp_path):
+def test_the_command_line_explains_an_unusable_database(sql_ascii_postgres_url, monkeypatch, capsys, tmp_path):
     from xianfeng.cli import main
 
     monkeypatch.chdir(tmp_path)  # no stray .env

@@ -188,7 +188,11 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from xianfeng.backup import (
-        BackupError, backup_sqlite, default_backup_path, postgres_instructions, sqlite_path,
+        BackupError,
+        backup_sqlite,
+        default_backup_path,
+        postgres_instructions,
+        sqlite_path,
     )
 
     translate = lambda text: _t(settings, text)  # noqa: E731
@@ -315,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(COMMANDS[args.command](settings, args))
     except KeyboardInterrupt:
         return 130
-    except DomainError as error:  # what the user can put right: DatabaseUnfit, CannotListen …
+    except DomainError as error:  # what the user can put right: DatabaseUnusable, CannotListen …
         print(error.render(lambda text: _t(settings, text)), file=sys.stderr)
         return 2
 

@@ -27,8 +27,8 @@ from models import clock
 from models.bootstrap import FirstAdmin, ensure_first_admin
 from models.db import cannot_open, close_db, init_db
 from models.errors import DomainError
-from xianfeng.backup import hold_app_lock
 from models.locks import Leadership, scheduler_lock
+from xianfeng.backup import hold_app_lock
 from xianfeng.scheduler import create_scheduler
 from xianfeng.settings import Settings, local_url
 

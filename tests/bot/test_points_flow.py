@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from models.admins import Role
 from models.audit import Actor
-from models.clock import current_year
 from models.awards import set_leaderboard_opt_out
+from models.clock import current_year
 from models.members import Member
 from models.points import CardSource, award_card, issue_manual_card, revoke_card
 from tests import factories
