@@ -16,6 +16,7 @@ from locales import N_
 from models.errors import DomainError
 
 APP = "models"
+MIGRATIONS_TABLE = "tortoise_migrations"  # Tortoise's record of the migrations applied
 
 
 class DatabaseUnusable(DomainError):
@@ -94,6 +95,40 @@ def shown_url(database_url: str) -> str:
         return database_url
     netloc = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{parts.username}@{netloc}"))
+
+
+def known_migrations() -> set[str]:
+    """The names of this code's migrations (``0001_initial`` …)."""
+    import models.migrations
+
+    folder = Path(models.migrations.__file__).parent
+    return {path.stem for path in folder.glob("[0-9]*.py")}
+
+
+async def require_current_schema(database_url: str) -> None:
+    """For a process that does not migrate at start (PostgreSQL: ``xianfeng migrate`` once per
+    release): refuse a database whose migrations are not exactly this code's, before the first
+    request fails on a missing table or column."""
+    connection = Tortoise.get_connection("default")
+    try:
+        _, rows = await connection.execute_query(
+            f'SELECT name FROM "{MIGRATIONS_TABLE}" WHERE app = \'{APP}\'')
+    except BaseORMException:  # no such table: never migrated
+        rows = []
+    applied, known = {row["name"] for row in rows}, known_migrations()
+    if not applied:
+        raise DatabaseUnusable(
+            N_("The database {database} has no Xianfeng tables yet: run “xianfeng migrate” first."),
+            database=shown_url(database_url))
+    if missing := sorted(known - applied):
+        raise DatabaseUnusable(
+            N_("The database is not up to date for this Xianfeng: migrations {migrations} are not "
+               "applied. Run “xianfeng migrate” (once per release), then start again."),
+            migrations=", ".join(missing))
+    if newer := sorted(applied - known):
+        raise DatabaseUnusable(
+            N_("The database was migrated by a newer Xianfeng (migrations {migrations}): run that "
+               "version."), migrations=", ".join(newer))
 
 
 async def require_unicode_text() -> None:

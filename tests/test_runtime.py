@@ -174,3 +174,67 @@ async def test_a_port_already_taken_is_named_and_nothing_is_left_open(tmp_path, 
     await asyncio.sleep(0)  # the loop's exception handler logs what was left unclosed
     assert not [w for w in recwarn if "Unclosed" in str(w.message)]
     assert "Unclosed" not in caplog.text
+
+
+async def test_a_refused_token_or_an_unreachable_bot_api_is_said_in_words(tmp_path):
+    from aiohttp import web
+
+    from xianfeng.runtime import BotApiUnavailable
+
+    async def unauthorized(request: web.Request) -> web.Response:
+        return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"},
+                                 status=401)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", unauthorized)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        refusing = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        for api_url, expected in ((refusing, "refuses BOT_TOKEN (Unauthorized)"),
+                                  ("http://127.0.0.1:1", "Cannot reach the Bot API at http://127.0.0.1:1")):
+            settings = settings_for(tmp_path, bot_token="123456:wrong-token", telegram_api_url=api_url)
+            with pytest.raises(BotApiUnavailable) as refused:
+                async with AsyncExitStack() as stack:
+                    await start(settings, stack, admin=False, scheduler=False)
+            assert expected in refused.value.render(lambda text: text)
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_postgres_database_not_migrated_for_this_code_is_refused_at_start(
+        tmp_path, fresh_postgres_url):
+    """PostgreSQL deployments migrate once per release (`xianfeng migrate`); a process started
+    before that, or an old one after it, would fail on its first request instead."""
+    import asyncpg
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    from models.db import DatabaseUnusable, apply_migrations
+
+    settings = settings_for(tmp_path, database_url=fresh_postgres_url)
+
+    async def refusal() -> str:
+        with pytest.raises(DatabaseUnusable) as refused:
+            async with AsyncExitStack() as stack:
+                await start(settings, stack, bot=False, scheduler=False)
+        return refused.value.render(lambda text: text)
+
+    assert "has no Xianfeng tables yet: run “xianfeng migrate” first" in await refusal()
+    await apply_migrations(fresh_postgres_url)
+    database = await asyncpg.connect(fresh_postgres_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await database.execute("DELETE FROM tortoise_migrations WHERE name LIKE '0012%'")
+        assert "migrations 0012_member_occupation_index are not applied" in await refusal()
+        await database.execute(
+            "INSERT INTO tortoise_migrations (app, name, applied_at) VALUES "
+            "('models', '0012_member_occupation_index', now()), ('models', '9999_future', now())")
+        assert "migrated by a newer Xianfeng (migrations 9999_future)" in await refusal()
+        await database.execute("DELETE FROM tortoise_migrations WHERE name = '9999_future'")
+    finally:
+        await database.close()
+    EXECUTOR_CACHE.clear()  # statements other tests of this process built for SQLite
+    async with AsyncExitStack() as stack:  # up to date: it starts
+        running = await start(settings, stack, bot=False, scheduler=False)
+        assert running.admin_url

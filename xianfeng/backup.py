@@ -28,10 +28,9 @@ from typing import IO
 from tortoise.backends.base.config_generator import expand_db_url
 
 from locales import N_
+from models.db import APP, MIGRATIONS_TABLE, known_migrations
 from models.errors import DomainError
 
-MIGRATIONS_TABLE = "tortoise_migrations"
-MIGRATIONS_APP = "models"
 #: Tables every Xianfeng database has; a backup without them is not one of ours.
 CORE_TABLES = ("org_unit", "member", "admin_user", "outbox")
 BUSY_TIMEOUT_MS = 5000
@@ -105,13 +104,6 @@ class BackupInfo:
     members: int
 
 
-def known_migrations() -> set[str]:
-    import models.migrations
-
-    folder = Path(models.migrations.__file__).parent
-    return {path.stem for path in folder.glob("[0-9]*.py")}
-
-
 def check_backup(path: Path) -> BackupInfo:
     """Raise BackupError unless ``path`` is an intact Xianfeng database this code can run."""
     if not path.is_file():
@@ -135,7 +127,7 @@ def check_backup(path: Path) -> BackupInfo:
             raise BackupError(N_("{path} is not a Xianfeng database."), path=str(path))
         applied = tuple(row[0] for row in connection.execute(
             f'SELECT name FROM "{MIGRATIONS_TABLE}" WHERE app = ? ORDER BY name',
-            (MIGRATIONS_APP,),
+            (APP,),
         ))
         if not applied:
             raise BackupError(N_("{path} is not a Xianfeng database."), path=str(path))

@@ -14,6 +14,8 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramUnauthorizedError
+from aiogram.types import User
 from aiohttp import web
 
 from admin.app import create_admin_app
@@ -25,7 +27,7 @@ from bot.webhook import WebhookServer, wait_for_tasks
 from locales import N_, gettext, set_default_locale
 from models import clock
 from models.bootstrap import FirstAdmin, ensure_first_admin
-from models.db import cannot_open, close_db, init_db
+from models.db import cannot_open, close_db, init_db, require_current_schema
 from models.errors import DomainError
 from models.locks import Leadership, scheduler_lock
 from xianfeng.backup import hold_app_lock
@@ -41,6 +43,25 @@ _BIND_ERRORS = {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
 
 class CannotListen(DomainError):
     """A port Xianfeng is configured to listen on cannot be opened."""
+
+
+class BotApiUnavailable(DomainError):
+    """The Bot API refuses the token or cannot be reached when the bot starts."""
+
+
+async def bot_identity(bot: Bot, api_url: str | None) -> User:
+    """``getMe``, the bot's first request: a wrong token or no way to Telegram said in words."""
+    try:
+        return await bot.get_me()
+    except (TelegramUnauthorizedError, TelegramNotFound) as error:
+        raise BotApiUnavailable(
+            N_("The Bot API refuses BOT_TOKEN ({reason}): check the token @BotFather gave you."),
+            reason=error.message) from error
+    except TelegramNetworkError as error:
+        raise BotApiUnavailable(
+            N_("Cannot reach the Bot API at {url}: {reason}. Check this machine's connection to "
+               "Telegram, or TELEGRAM_API_URL."),
+            url=api_url or "https://api.telegram.org", reason=error.message) from error
 
 
 @contextlib.contextmanager
@@ -101,8 +122,11 @@ async def start(
     if app_lock is not None:
         stack.callback(app_lock.close)
     # SQLite is migrated at start; PostgreSQL deployments run `xianfeng migrate` once per release.
-    await init_db(url, run_migrations=url.startswith("sqlite"))
+    migrates = url.startswith("sqlite")
+    await init_db(url, run_migrations=migrates)
     stack.push_async_callback(close_db)
+    if not migrates:
+        await require_current_schema(url)
     if settings.metrics_port is not None:  # /metrics /healthz /readyz on an internal address
         from admin.views.health import start_ops_listener
 
@@ -157,7 +181,7 @@ async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running)
     token, api_url = bot_endpoint(settings, running.sandbox)
     running.bot = bot = create_bot(token, api_url)
     stack.push_async_callback(bot.session.close)
-    me = await bot.get_me()
+    me = await bot_identity(bot, api_url)
     running.bot_username = me.username
     running.dispatcher = dispatcher = create_dispatcher(
         default_locale=settings.default_locale,
