@@ -238,3 +238,22 @@ async def test_a_postgres_database_not_migrated_for_this_code_is_refused_at_star
     async with AsyncExitStack() as stack:  # up to date: it starts
         running = await start(settings, stack, bot=False, scheduler=False)
         assert running.admin_url
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("https://panel.example.org", "https://panel.example.org"),
+    ("https://panel.example.org/", "https://panel.example.org"),  # no // in the links built on it
+    ("http://10.0.0.5:8080", "http://10.0.0.5:8080"),
+    ("", None),
+])
+def test_the_panels_public_address_is_an_origin(tmp_path, given, kept):
+    assert settings_for(tmp_path, admin_public_url=given).admin_public_url == kept
+
+
+@pytest.mark.parametrize("given", ["panel.example.org", "https://example.org/xianfeng", "ftp://x.org",
+                                   "https://x.org/?a=1"])
+def test_a_public_address_the_panel_cannot_serve_is_refused_at_start(tmp_path, given):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="at the root of a host"):
+        settings_for(tmp_path, admin_public_url=given)

@@ -7,6 +7,7 @@ import socket
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -151,6 +152,19 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value):
         return value or None
+
+    @field_validator("admin_public_url", mode="before")
+    @classmethod
+    def _panel_origin(cls, value):
+        """``https://panel.example.org`` (a trailing slash dropped): links are built on it."""
+        if not isinstance(value, str) or not value.strip():
+            return value or None
+        parts = urlsplit(value.strip())
+        if (parts.scheme not in ("http", "https") or not parts.netloc
+                or parts.path not in ("", "/") or parts.query or parts.fragment):
+            raise ValueError("give the panel's address at the root of a host, e.g. "
+                             "https://panel.example.org (the panel does not run under a path)")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("trusted_proxies")
     @classmethod
