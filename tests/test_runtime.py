@@ -257,3 +257,16 @@ def test_a_public_address_the_panel_cannot_serve_is_refused_at_start(tmp_path, g
 
     with pytest.raises(ValidationError, match="at the root of a host"):
         settings_for(tmp_path, admin_public_url=given)
+
+
+async def test_a_webhook_address_telegram_refuses_is_said_in_words(tmp_path):
+    from xianfeng.runtime import BotApiUnavailable
+
+    settings = settings_for(tmp_path, webhook_url="https://bot.example.org/tg", webhook_secret="s3",
+                            webhook_port=0)  # the sandbox, like Telegram, refuses some addresses
+    with pytest.raises(BotApiUnavailable) as refused:
+        async with AsyncExitStack() as stack:
+            await start(settings, stack, admin=False, scheduler=False)
+    said = refused.value.render(lambda text: text)
+    assert said.startswith("Telegram refuses the webhook https://bot.example.org/tg: Bad Request: bad webhook")
+    assert "Check WEBHOOK_URL" in said

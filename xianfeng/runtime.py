@@ -14,7 +14,12 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import User
 from aiohttp import web
 
@@ -210,8 +215,13 @@ async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running)
             path=settings.resolved_webhook_path, shutdown_timeout=settings.shutdown_timeout,
         )
         stack.push_async_callback(running.webhook.stop)
-        with listening("WEBHOOK_PORT", settings.webhook_host, settings.webhook_port):
-            await running.webhook.start()
+        try:
+            with listening("WEBHOOK_PORT", settings.webhook_host, settings.webhook_port):
+                await running.webhook.start()
+        except TelegramBadRequest as error:  # setWebhook: e.g. not HTTPS, a port Telegram refuses
+            raise BotApiUnavailable(
+                N_("Telegram refuses the webhook {url}: {reason}. Check WEBHOOK_URL (HTTPS, on port "
+                   "443, 80, 88 or 8443)."), url=settings.webhook_url, reason=error.message) from error
         return
 
     # Polling: a bot that used a webhook before must drop it, or getUpdates is refused.
