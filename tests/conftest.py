@@ -15,7 +15,7 @@ import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from models.db import open_tortoise, tortoise_config
+from models.db import init_db, open_tortoise, tortoise_config
 from models.text_search import MEMBER_NAME, PLEDGE_ITEM_TEXT
 from tests import factories
 
@@ -207,6 +207,16 @@ async def fresh_postgres_url(postgres_url):
 async def pg_db(fresh_postgres_url):
     """Like ``db`` but on a fresh PostgreSQL database."""
     await open_test_database(fresh_postgres_url)
+    yield fresh_postgres_url
+    await Tortoise.close_connections()
+
+
+@pytest_asyncio.fixture
+async def migrated_pg_db(fresh_postgres_url):
+    """A fresh PostgreSQL database as deployed (``xianfeng migrate``), open in this process:
+    for `xianfeng bot` processes, which refuse a database whose migrations are not theirs."""
+    EXECUTOR_CACHE.clear()
+    await init_db(fresh_postgres_url)
     yield fresh_postgres_url
     await Tortoise.close_connections()
 

@@ -69,7 +69,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_two_bot_processes_share_the_webhook_the_outbox_and_one_scheduler(pg_db, redis_url, tmp_path):
+async def test_two_bot_processes_share_the_webhook_the_outbox_and_one_scheduler(migrated_pg_db, redis_url, tmp_path):
     org = await factories.org_tree()
     port = free_port()
     sandbox = SandboxServer()
@@ -78,7 +78,7 @@ async def test_two_bot_processes_share_the_webhook_the_outbox_and_one_scheduler(
     prefix = f"xf-test-{uuid.uuid4().hex[:10]}"
     env = {
         **os.environ, "BOT_TOKEN": sandbox.token, "TELEGRAM_API_URL": sandbox.url,
-        "DATABASE_URL": pg_db, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
+        "DATABASE_URL": migrated_pg_db, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/tg", "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_PORT": str(port), "DELIVERY_PER_CHAT_INTERVAL": "0", "DELIVERY_RATE": "200",
         "SCHEDULER_LOCK_RETRY": "0.3", "DEFAULT_LOCALE": "en", "DATA_DIR": str(tmp_path),
