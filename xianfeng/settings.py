@@ -100,8 +100,7 @@ class Settings(BaseSettings):
     # Stable across restarts so a restarted worker takes back its crashed run's claim at once;
     # each bot process needs its own. The host's name by default: one per machine or
     # container, so `docker compose up --scale bot=2` gives two.
-    delivery_worker_id: str = Field(default_factory=lambda: default_worker_id(), min_length=1,
-                                    max_length=64)
+    delivery_worker_id: str = Field(default_factory=default_worker_id, min_length=1, max_length=64)
     # Operations: logs, metrics, health.
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
