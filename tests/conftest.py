@@ -15,9 +15,18 @@ import pytest_asyncio
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from locales import DEFAULT_LOCALE, set_default_locale
 from models.db import init_db, open_tortoise, tortoise_config
 from models.text_search import MEMBER_NAME, PLEDGE_ITEM_TEXT
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _product_default_locale():
+    """``runtime.start`` sets the process's default language from its settings (English in
+    some tests): the next test gets the product's default again, whatever the order."""
+    yield
+    set_default_locale(DEFAULT_LOCALE)
 
 
 async def open_test_database(url: str) -> None:
