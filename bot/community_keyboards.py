@@ -23,9 +23,9 @@ from bot.callbacks import (
     TeamCallback,
 )
 from bot.keyboard_builder import InlineKeyboardBuilder
-from bot.paging import Page
+from bot.paging import Page, page_buttons
 from bot.texts import Gettext
-from bot.wish_keyboards import _pager, cancel_button, main_menu_button
+from bot.wish_keyboards import cancel_button, main_menu_button
 from models.activities import Activity, SignUp, SignUpStatus
 from models.clock import local_now
 from models.org import OrgUnit
@@ -47,7 +47,7 @@ def _action(action: CommunityAction, text: str) -> InlineKeyboardButton:
 
 def pager(kind: CommunityList, page: Page, item: int = 0) -> list[InlineKeyboardButton]:
     """◀️ / ▶️ for a paged list (nothing when it has one page)."""
-    return _pager(page.number, page.pages,
+    return page_buttons(page.number, page.pages,
                   lambda to: CommunityPage(kind=kind, page=to, item=item).pack())
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 from tortoise.queryset import QuerySet
 
@@ -48,3 +49,14 @@ def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> Page[T]:
 async def page_of_query(query: QuerySet, page: int, size: int = PAGE_SIZE) -> Page:
     number, pages = _clamp(page, await query.count(), size)
     return Page(await query.offset(number * size).limit(size), number, pages, size)
+
+
+def page_buttons(page: int, pages: int, pack) -> list[InlineKeyboardButton]:
+    """◀️ / ▶️ around ``page`` (0-based) of ``pages`` (none for one page); ``pack(page)`` makes
+    the callback data."""
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton(text=_("◀️ Previous"), callback_data=pack(page - 1)))
+    if page < pages - 1:
+        buttons.append(InlineKeyboardButton(text=_("Next ▶️"), callback_data=pack(page + 1)))
+    return buttons

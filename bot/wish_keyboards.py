@@ -37,6 +37,7 @@ from bot.callbacks import (
     WishRateCallback,
 )
 from bot.keyboard_builder import InlineKeyboardBuilder
+from bot.paging import page_buttons
 from bot.texts import Gettext
 from bot.wish_texts import category_label
 from models.org import OrgUnit
@@ -89,7 +90,7 @@ def community_choice(communities: Sequence[OrgUnit], page: int) -> InlineKeyboar
     for community in communities[start:start + COMMUNITIES_PER_PAGE]:
         builder.button(text=community.name, callback_data=WishCommunityChoice(community_id=community.id))
     builder.adjust(2)
-    builder.row(*_pager(page, community_pages(communities), lambda to: WishCommunityPage(page=to).pack()))
+    builder.row(*page_buttons(page, community_pages(communities), lambda to: WishCommunityPage(page=to).pack()))
     builder.row(cancel_button())
     return builder.as_markup()
 
@@ -196,7 +197,7 @@ def wall(
             callback_data=WallClaimCallback(wish_id=wish.id, page=page, category=category),
         )
     builder.adjust(3)
-    builder.row(*_pager(page, pages, lambda to: WallCallback(page=to, category=category).pack()))
+    builder.row(*page_buttons(page, pages, lambda to: WallCallback(page=to, category=category).pack()))
     builder.row(InlineKeyboardButton(
         text=_("🔎 Category: {category}").format(
             category=category_label(category, _) if category else _("all")
@@ -260,13 +261,3 @@ def open_claimed_wish(wish: Wish, gettext: Gettext) -> InlineKeyboardMarkup:
         text=gettext("🤝 Open the wish"),
         callback_data=ClaimedWishCallback(action=ClaimedAction.VIEW, wish_id=wish.id).pack(),
     )]])
-
-
-def _pager(page: int, pages: int, pack) -> list[InlineKeyboardButton]:
-    """◀️ / ▶️ buttons around ``page`` (0-based) of ``pages``; ``pack(page)`` makes the callback data."""
-    buttons = []
-    if page > 0:
-        buttons.append(InlineKeyboardButton(text=_("◀️ Previous"), callback_data=pack(page - 1)))
-    if page < pages - 1:
-        buttons.append(InlineKeyboardButton(text=_("Next ▶️"), callback_data=pack(page + 1)))
-    return buttons

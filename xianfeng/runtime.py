@@ -37,7 +37,7 @@ from models.errors import DomainError
 from models.locks import Leadership, scheduler_lock
 from xianfeng.backup import hold_app_lock
 from xianfeng.scheduler import create_scheduler
-from xianfeng.settings import Settings, local_url
+from xianfeng.settings import Settings
 
 log = logging.getLogger("xianfeng")
 
@@ -167,7 +167,7 @@ async def start(
         with listening("ADMIN_PORT", settings.admin_host, settings.admin_port):
             await site.start()
         port = runner.addresses[0][1]
-        running.admin_url = settings.admin_public_url or local_url(settings.admin_host, port) + "/"
+        running.admin_url = settings.panel_url_on(port) + "/"
 
     if scheduler:
         running.leadership = await start_scheduler(settings, stack)

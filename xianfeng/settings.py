@@ -182,7 +182,11 @@ class Settings(BaseSettings):
     @property
     def panel_url(self) -> str:
         """Where secretaries open the panel: ADMIN_PUBLIC_URL, else the address it listens on."""
-        return self.admin_public_url or local_url(self.admin_host, self.admin_port)
+        return self.panel_url_on(self.admin_port)
+
+    def panel_url_on(self, port: int) -> str:
+        """:attr:`panel_url` once the panel listens on ``port`` (ADMIN_PORT=0 picks one)."""
+        return self.admin_public_url or local_url(self.admin_host, port)
 
     @property
     def use_sandbox(self) -> bool:

@@ -20,9 +20,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import MenuAction, MenuCallback
 from bot.handlers.common import BoundMember, members_only, show
 from bot.keyboard_builder import InlineKeyboardBuilder
-from bot.paging import Page, page_of
+from bot.paging import Page, page_buttons, page_of
 from bot.texts import fitted
-from bot.wish_keyboards import _pager
 from models.activities import Activity
 from models.awards import Standing, community_of, leaderboard, set_leaderboard_opt_out, standing
 from models.clock import current_year, zone
@@ -110,8 +109,7 @@ async def my_points_page(member: Member, page: int = 0, year: int | None = None)
 
 
 def _points_keyboard(cards: Page) -> InlineKeyboardMarkup:
-    turns = _pager(cards.number, cards.pages,
-                   lambda to: PointsPage(page=to).pack())
+    turns = page_buttons(cards.number, cards.pages, lambda to: PointsPage(page=to).pack())
     board = InlineKeyboardButton(text=_("🏆 Community leaderboard"),
                                  callback_data=PointsCallback(action=PointsAction.BOARD).pack())
     home = InlineKeyboardButton(text=_("⬅️ Main menu"), callback_data=MenuCallback(action=MenuAction.HOME).pack())
