@@ -180,13 +180,12 @@ def owner_name(pledge: Pledge) -> str:
     return pledge.member.name if pledge.member is not None else branch_label(pledge.branch)
 
 
-def _items_text(pledge: Pledge, gettext: Callable[[str], str]) -> str:
-    return "\n".join(
-        gettext(N_("{kind}: {text}")).format(
-            kind=gettext(ITEM_KIND_LABELS[item.kind]), text=item.text
-        )
-        for item in pledge.items
-    )
+def _items_text(gettext: Callable[[str], str]) -> Callable[[Pledge], str]:
+    """A pledge's items as lines of text, the translations looked up once per export."""
+    line = gettext(N_("{kind}: {text}")).format
+    kinds = {kind: gettext(label) for kind, label in ITEM_KIND_LABELS.items()}
+    return lambda pledge: "\n".join(
+        line(kind=kinds[item.kind], text=item.text) for item in pledge.items)
 
 
 async def _attach_items(pledges: list) -> None:
@@ -307,7 +306,7 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
             Column("submitted", N_("Submitted on"), lambda p: p.submitted_at,
                    **nulls_last_sort("submitted_at")),
             # The rest goes into the export only: one row per pledge, its items joined.
-            Column("items", N_("Pledge items"), lambda p: _items_text(p, gettext), in_table=False),
+            Column("items", N_("Pledge items"), _items_text(gettext), in_table=False),
             Column("returned", N_("Times returned"), lambda p: p.times_returned, in_table=False),
             Column("approved", N_("Approved on"), lambda p: p.approved_at, in_table=False),
             Column("published", N_("Publicly posted on"), lambda p: p.published_at, in_table=False),

@@ -7,7 +7,9 @@ import asyncio
 import pickle
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
 
 import pytest
 from openpyxl import load_workbook
@@ -78,6 +80,7 @@ async def test_a_failing_row_source_stops_the_writer(tmp_path, writers, monkeypa
     with pytest.raises(LookupError):
         await write_xlsx([Sheet(["a"], rows())], tmp_path / "out.xlsx")
     assert writers[0].returncode is not None  # killed, not left waiting for rows
+    assert list(tmp_path.iterdir()) == []  # nor what it had written
 
 
 async def test_an_abandoned_export_leaves_no_writer_behind(tmp_path, writers, monkeypatch):
@@ -93,10 +96,15 @@ async def test_an_abandoned_export_leaves_no_writer_behind(tmp_path, writers, mo
 
     export = asyncio.create_task(write_xlsx([Sheet(["a"], rows())], tmp_path / "out.xlsx"))
     await asyncio.wait_for(sent.wait(), 10)
+    for _ in range(500):  # until the writer has begun the file
+        if (tmp_path / "out.xlsx").exists():
+            break
+        await asyncio.sleep(0.01)
     export.cancel()
     with pytest.raises(asyncio.CancelledError):
         await export
     assert writers[0].returncode is not None
+    assert list(tmp_path.iterdir()) == []
 
 
 async def test_other_requests_run_while_rows_are_built(tmp_path, monkeypatch):
@@ -148,6 +156,47 @@ async def test_exports_beyond_the_writer_slots_wait_their_turn(tmp_path, writers
     assert load_workbook(tmp_path / "2.xlsx").active["A2"].value == "second"
 
 
+class Colour(StrEnum):
+    RED = "红"
+
+
+async def test_text_keeps_its_spaces_numbers_stay_numbers_and_overlong_text_is_cut(tmp_path):
+    path = tmp_path / "out.xlsx"
+    await write_xlsx([Sheet(["a", "b", "c", "d"], [
+        ["  两端有空格 ", Decimal("12.50"), Colour.RED, "长" * 40_000],
+        [None, None, "a & b <c>", None],
+    ])], path)
+    sheet = load_workbook(path).active
+    assert [cell.value for cell in sheet[2]] == ["  两端有空格 ", 12.5, "红", "长" * 32_767]
+    assert [cell.value for cell in sheet[3]] == [None, None, "a & b <c>", None]
+
+
+async def test_headers_are_bold_and_stay_in_view(tmp_path):
+    path = tmp_path / "out.xlsx"
+    await write_xlsx([Sheet(["名称", "数"], [["x", 1]])], path)
+    sheet = load_workbook(path).active
+    assert [cell.font.b for cell in sheet[1]] == [True, True]
+    assert sheet["A2"].font.b is False
+    assert sheet.freeze_panes == "A2"
+
+
+async def test_sheet_names_are_unique_as_excel_requires(tmp_path):
+    path = tmp_path / "out.xlsx"
+    long = "很长的工作表名称" * 5
+    await write_xlsx([Sheet(["a"], [], title=title)
+                      for title in ("汇总", "Units", "UNITS", None, None, long, long)], path)
+    assert load_workbook(path).sheetnames == [
+        "汇总", "Units", "UNITS (2)", "Sheet4", "Sheet5", long[:31], long[:27] + " (2)"]
+
+
+@pytest.mark.parametrize("value", [datetime(2026, 5, 4, tzinfo=UTC), float("nan"), b"bytes"])
+async def test_values_excel_cannot_hold_are_refused_and_leave_no_file(tmp_path, value):
+    path = tmp_path / "out.xlsx"
+    with pytest.raises(WorkbookError, match="Cannot convert"):
+        await write_xlsx([Sheet(["a"], [["fine"], [value]])], path)
+    assert list(tmp_path.iterdir()) == []  # neither the workbook nor its part-written file
+
+
 def test_input_that_ends_early_leaves_no_workbook(tmp_path):
     """The panel dying mid-export closes the writer's input: no half workbook is saved."""
     path = tmp_path / "out.xlsx"
@@ -156,7 +205,7 @@ def test_input_that_ends_early_leaves_no_workbook(tmp_path):
                               input=messages, capture_output=True, timeout=60, check=False)
     assert finished.returncode != 0
     assert b"ended before the workbook was complete" in finished.stderr
-    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []
     finished = subprocess.run([sys.executable, "-m", "admin.xlsx_writer", str(path)],
                               input=messages + pickle.dumps(("save",)), capture_output=True,
                               timeout=60, check=True)
