@@ -43,7 +43,7 @@ from aiohttp import web
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_ROWS = 2000  # rows per message to the writer process
-YIELD_EVERY = 20  # rows taken from a lazy source between turns given to other requests
+YIELD_EVERY = 100  # rows taken from a lazy source between turns given to other requests
 # Writer processes at once; more exports wait their turn. Each keeps a core busy for as long
 # as it writes: one core is left to the panel and the bot.
 WRITERS = max(1, (os.cpu_count() or 1) - 1)
