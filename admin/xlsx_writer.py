@@ -222,7 +222,7 @@ class Workbook:
              f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/officeDocument" '
              'Target="xl/workbook.xml"/></Relationships>'),
             ("xl/workbook.xml", head + f'<workbook xmlns="{_MAIN}" xmlns:r="{_RELATIONSHIPS}">'
-             f"<sheets>{sheets}</sheets></workbook>"),
+             f"<bookViews><workbookView/></bookViews><sheets>{sheets}</sheets></workbook>"),
             ("xl/_rels/workbook.xml.rels", head
              + f'<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">{sheet_links}'
              f'<Relationship Id="{styles_id}" Type="{_RELATIONSHIPS}/styles" '
