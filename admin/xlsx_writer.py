@@ -40,7 +40,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _NEEDS_CARE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # most text has none
 _EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system, as Excel counts
 _EPOCH_DAY = _EPOCH.date()
-_COMPRESSION = 1  # deflate level: the XML still shrinks about twelvefold, at a fraction of 6's time
+_COMPRESSION = 1  # deflate: 100k pledges make 7.5 MB (level 6: 5.7 MB, the writer 0.4 s slower)
 
 # Cell formats, indexes into styles.xml's cellXfs.
 _DATETIME_STYLE, _DATE_STYLE, _HEADER_STYLE = 1, 2, 3
