@@ -16,7 +16,9 @@ pledge list's 100,000 rows x 17 columns (``python -m bench.admin``), the whole e
 budget three times over; this writer takes about a sixth of that. It writes the part of
 Office Open XML (ECMA-376) that such a workbook needs and nothing else: each worksheet's
 XML is streamed into the zip as rows arrive (text as inline strings, so nothing is kept
-for a shared-string table), which keeps memory flat whatever the row count.
+for a shared-string table), which keeps memory flat whatever the row count. Columns are
+as wide as the header and the first chunk of rows need (Excel's default width cuts off a
+name or a date); the header row is bold and stays in view.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any, BinaryIO
+from unicodedata import east_asian_width
 
 SHEET_TITLE_MAX = 31  # Excel's limits
 CELL_TEXT_MAX = 32_767
@@ -55,8 +58,11 @@ _STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 # The header row stays in view while scrolling a long list.
 _SHEET_START = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>""".encode()
+<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>"""
 _SHEET_END = b"</sheetData></worksheet>"
+# Column widths in Excel's units (about one Latin character each; a Chinese one takes two).
+_WIDTH_MIN, _WIDTH_MAX, _WIDTH_PADDING = 6, 50, 2
+_SHOWN_WIDTHS = {datetime: 19, date: 10}  # as the number formats show them
 
 
 def sheet_title(title: str) -> str:
@@ -117,6 +123,29 @@ _CELLS: dict[type, Callable[[str, Any, str], str]] = {
 }
 
 
+def _display_width(value: object) -> int:
+    """How wide ``value`` shows: its longest line, wide (CJK) characters counting two."""
+    if (shown := _SHOWN_WIDTHS.get(type(value))) is not None:
+        return shown
+    text = str(value)
+    if text.isascii():
+        return max(map(len, text.splitlines() or [""]))
+    return max((sum(2 if east_asian_width(c) in "WF" else 1 for c in line)
+                for line in text.splitlines()), default=0)
+
+
+def column_widths(rows: Iterable[Sequence[object]]) -> list[int]:
+    """Widths that fit ``rows`` (the header and a first chunk), within reason."""
+    widest: list[int] = []
+    for row in rows:
+        for index, value in enumerate(row):
+            if index == len(widest):
+                widest.append(0)
+            if value is not None:
+                widest[index] = max(widest[index], _display_width(value))
+    return [min(max(width + _WIDTH_PADDING, _WIDTH_MIN), _WIDTH_MAX) for width in widest]
+
+
 def _cell_writer(value: object) -> Callable[[str, Any, str], str]:
     """The cell writer for the first of ``value``'s type's bases that has one (a ``StrEnum``
     member is text)."""
@@ -136,6 +165,7 @@ class Workbook:
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESSION)
         self._titles: list[str] = []
         self._sheet: IO[bytes] | None = None
+        self._header: Sequence[object] | None = None  # of the current sheet, until its first rows
         self._rows = 0
         self._letters: list[str] = []
 
@@ -145,13 +175,29 @@ class Workbook:
                                          f"Sheet{len(self._titles) + 1}"))
         self._sheet = self._zip.open(f"xl/worksheets/sheet{len(self._titles)}.xml", "w",
                                      force_zip64=True)
-        self._sheet.write(_SHEET_START)
+        self._header = header
         self._rows = 0
-        self.append([header], style=f' s="{_HEADER_STYLE}"')
 
-    def append(self, rows: Iterable[Sequence[object]], style: str = "") -> None:
+    def append(self, rows: Sequence[Sequence[object]]) -> None:
         if self._sheet is None:
             raise ValueError("rows before any sheet")
+        if self._header is not None:
+            self._begin_sheet(rows)
+        self._write_rows(rows)
+
+    def _begin_sheet(self, first_rows: Sequence[Sequence[object]]) -> None:
+        """The sheet's head: columns as wide as the header and the first rows need, then
+        the header row. Widths come before any row in a worksheet's XML."""
+        assert self._sheet is not None and self._header is not None
+        header, self._header = self._header, None
+        columns = "".join(f'<col min="{n}" max="{n}" width="{width}" customWidth="1"/>'
+                          for n, width in enumerate(column_widths([header, *first_rows]), 1))
+        self._sheet.write((_SHEET_START + (f"<cols>{columns}</cols>" if columns else "")
+                           + "<sheetData>").encode())
+        self._write_rows([header], style=f' s="{_HEADER_STYLE}"')
+
+    def _write_rows(self, rows: Iterable[Sequence[object]], style: str = "") -> None:
+        assert self._sheet is not None
         number = self._rows
         parts = []
         for row in rows:
@@ -185,6 +231,8 @@ class Workbook:
 
     def _close_sheet(self) -> None:
         if self._sheet is not None:
+            if self._header is not None:  # a sheet with no rows
+                self._begin_sheet([])
             self._sheet.write(_SHEET_END)
             self._sheet.close()
             self._sheet = None

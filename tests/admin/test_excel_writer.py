@@ -180,6 +180,21 @@ async def test_headers_are_bold_and_stay_in_view(tmp_path):
     assert sheet.freeze_panes == "A2"
 
 
+async def test_columns_are_as_wide_as_the_header_and_first_rows_need(tmp_path):
+    path = tmp_path / "out.xlsx"
+    await write_xlsx([
+        Sheet(["名称", "n", "日期", "说明", "空"],
+              [["张三丰", 1, date(2026, 5, 4), "a" * 100, None], ["李四", 22, None, "x", None]]),
+        Sheet(["only a header"], []),
+    ], path)
+    first, second = load_workbook(path).worksheets
+    widths = [first.column_dimensions[letter].width for letter in "ABCDE"]
+    # 张三丰: three wide characters; a date shows 10; long text stops at 50; +2 of padding
+    assert widths == [8, 6, 12, 50, 6]
+    assert second.column_dimensions["A"].width == len("only a header") + 2
+    assert [[cell.value for cell in row] for row in second.iter_rows()] == [["only a header"]]
+
+
 async def test_sheet_names_are_unique_as_excel_requires(tmp_path):
     path = tmp_path / "out.xlsx"
     long = "很长的工作表名称" * 5
