@@ -6,7 +6,10 @@ The one API every export uses::
     return await xlsx_response(request, "members-20260504.xlsx", header, rows)
 
 ``rows`` is an iterable or an *async* iterable of row sequences (plain values: str, int,
-float, Decimal, bool, date/datetime without tzinfo, None). Rows are consumed lazily in
+float, Decimal, bool, date, datetime, None). A response writes a datetime with a time zone as
+the wall-clock time in the panel's ``TIMEZONE`` (Excel has none) and a boolean as the
+reader's word for yes or no; the writer does both, so the panel's loop over every cell of
+100k rows does not (about a tenth of an export's time in the panel). Rows are consumed lazily in
 chunks of :data:`CHUNK_ROWS` and sent, pickled, to ``python -m admin.xlsx_writer``, which
 streams each worksheet into the file as rows arrive, so memory stays flat whatever the row
 count; the finished file is streamed to the browser in 64 KiB pieces and deleted. For a
@@ -41,6 +44,10 @@ from weakref import WeakKeyDictionary
 
 from aiohttp import web
 
+from admin.i18n import gettext_of
+from admin.keys import SETTINGS
+from locales import N_
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_ROWS = 2000  # rows per message to the writer process
 YIELD_EVERY = 100  # rows taken from a lazy source between turns given to other requests
@@ -63,6 +70,21 @@ def _writer_env() -> dict[str, str]:
 
 class WorkbookError(RuntimeError):
     """The writer process failed; the message holds its traceback."""
+
+
+@dataclass(frozen=True)
+class Local:
+    """Values Excel has no form for, as a reader here expects them: datetimes with a time
+    zone in ``zone``'s wall-clock time (an IANA name), booleans as ``yes`` / ``no``."""
+
+    zone: str
+    yes: str
+    no: str
+
+    @classmethod
+    def of(cls, request: web.Request) -> Local:
+        gettext = gettext_of(request)
+        return cls(request.app[SETTINGS].timezone, gettext(N_("Yes")), gettext(N_("No")))
 
 
 @dataclass(frozen=True)
@@ -114,13 +136,14 @@ def _slots() -> asyncio.Semaphore:
     return slots
 
 
-async def write_xlsx(sheets: Sequence[Sheet], path: str | os.PathLike) -> None:
-    """Write ``sheets`` to an .xlsx file at ``path``, consuming rows chunk by chunk."""
+async def write_xlsx(sheets: Sequence[Sheet], path: str | os.PathLike, local: Local | None = None) -> None:
+    """Write ``sheets`` to an .xlsx file at ``path``, consuming rows chunk by chunk (without
+    ``local``, a datetime with a time zone is refused and a boolean is Excel's TRUE/FALSE)."""
     async with _slots():
-        await _write(sheets, os.path.abspath(path))
+        await _write(sheets, os.path.abspath(path), local)
 
 
-async def _write(sheets: Sequence[Sheet], path: str) -> None:
+async def _write(sheets: Sequence[Sheet], path: str, local: Local | None) -> None:
     writer = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "admin.xlsx_writer", path,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
@@ -131,6 +154,8 @@ async def _write(sheets: Sequence[Sheet], path: str) -> None:
     errors = asyncio.create_task(writer.stderr.read())
     try:
         try:
+            if local is not None:
+                await _send(writer, ("local", local.zone, local.yes, local.no))
             for spec in sheets:
                 await _send(writer, ("sheet", spec.title, list(spec.header)))
                 async for chunk in _chunks(spec.rows, CHUNK_ROWS):
@@ -159,7 +184,7 @@ async def xlsx_sheets_response(
     os.close(handle)
     path = Path(name)
     try:
-        await write_xlsx(sheets, path)
+        await write_xlsx(sheets, path, Local.of(request))
         response = web.StreamResponse(
             headers={
                 "Content-Type": XLSX_TYPE,

@@ -47,6 +47,7 @@ from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.templating import localtime
 from locales import N_
+from models.id_list import IdList
 from models.org import OrgUnit
 from models.text import containing
 
@@ -504,7 +505,7 @@ class Listing:
         ids = await self.ids()
         for start in range(0, len(ids), chunk):
             chunk_ids = ids[start:start + chunk]
-            items = _in_order(await self.queryset.filter(id__in=chunk_ids), chunk_ids)
+            items = _in_order(await self.queryset.filter(id__in=IdList(chunk_ids)), chunk_ids)
             if self.spec.decorate is not None:
                 await self.spec.decorate(items)
             for item in items:
@@ -520,7 +521,7 @@ class Listing:
         ids = await self.ids()
         for start in range(0, len(ids), chunk):
             chunk_ids = ids[start:start + chunk]
-            found = await self.ordered.filter(id__in=chunk_ids).values(*paths)  # see ids()
+            found = await self.ordered.filter(id__in=IdList(chunk_ids)).values(*paths)  # see ids()
             rows = _in_order(list(map(as_tuple, found)), chunk_ids, key=itemgetter(0))
             seen: set = set()
             records = []
@@ -534,33 +535,28 @@ class Listing:
                 yield record
 
     async def _rows(self) -> AsyncIterator[list[object]]:
-        """The export's rows: the values ``display`` shows, as Excel values (local times
-        without a zone), with the per-cell work hoisted out of the loop over 100k rows."""
+        """The export's rows: the values ``display`` shows, translated where the column says
+        so; datetimes and booleans go as they are (the writer puts them in local time and
+        words, see ``admin.excel``)."""
         source = self.records() if self.spec.export_fields else self.items()
-        zone = self.request.app[SETTINGS].tz
-        translations: dict[str, str] = {}
-        yes, no = self._gettext(N_("Yes")), self._gettext(N_("No"))
-        columns = [(column.value, column.translate) for column in self.export_columns]
+        values = [self._translated(column.value) if column.translate else column.value
+                  for column in self.export_columns]
         async for item in source:
-            row: list[object] = []
-            for value_of, translate in columns:
-                value = value_of(item)
-                if value is None:
-                    pass
-                elif translate:
-                    text = translations.get(value)
-                    if text is None:
-                        text = translations[value] = self._gettext(value)
-                    value = text
-                elif value is True:
-                    value = yes
-                elif value is False:
-                    value = no
-                elif isinstance(value, datetime):
-                    # Excel has no time zones: write the local wall-clock time.
-                    value = value.astimezone(zone).replace(tzinfo=None)
-                row.append(value)
-            yield row
+            yield [value_of(item) for value_of in values]
+
+    def _translated(self, value_of: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``value_of`` translated, each text looked up once per export."""
+        translations: dict[str, str] = {}
+
+        def translated(item: Any) -> Any:
+            value = value_of(item)
+            if value is None:
+                return None
+            if (text := translations.get(value)) is None:
+                text = translations[value] = self._gettext(value)
+            return text
+
+        return translated
 
     async def export(self) -> web.StreamResponse:
         """The whole current view (every page) as an .xlsx download."""

@@ -2,6 +2,9 @@
 
 It reads pickled messages from stdin:
 
+- ``("local", zone, yes, no)`` (optional, before the rows it applies to): write a datetime
+  with a time zone as the wall-clock time in ``zone`` (an IANA name), and True / False as the
+  words ``yes`` / ``no``; without it such a datetime is refused and a boolean is Excel's;
 - ``("sheet", title, header)`` starts a worksheet (title None: ``Sheet1``, ``Sheet2``...);
 - ``("rows", rows)`` appends rows (sequences of plain values) to the current worksheet;
 - ``("save",)`` completes the workbook at PATH and ends.
@@ -30,11 +33,12 @@ import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any, BinaryIO
 from unicodedata import east_asian_width
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from openpyxl.utils import get_column_letter
 
@@ -133,11 +137,26 @@ def _column_widths(rows: Iterable[Sequence[object]]) -> list[int]:
     return [min(max(width + _WIDTH_PADDING, _WIDTH_MIN), _WIDTH_MAX) for width in widest]
 
 
-def _cell_writer(value: object) -> Callable[[str, Any], str]:
+def _local_cells(zone: tzinfo, yes: str, no: str) -> dict[type, Callable[[str, Any], str]]:
+    """:data:`_CELLS` with datetimes written in ``zone``'s wall-clock time (Excel has no time
+    zones) and booleans as words."""
+
+    def local_datetime(reference: str, value: datetime) -> str:
+        if value.tzinfo is not None:
+            value = value.astimezone(zone).replace(tzinfo=None)
+        return _datetime(reference, value)
+
+    def word(reference: str, value: bool) -> str:
+        return _text(reference, yes if value else no)
+
+    return {**_CELLS, datetime: local_datetime, bool: word}
+
+
+def _cell_writer(cells: dict[type, Callable[[str, Any], str]], value: object) -> Callable[[str, Any], str]:
     """The cell writer for the first of ``value``'s type's bases that has one (a ``StrEnum``
     member is text)."""
     for kind in type(value).__mro__:
-        if (writer := _CELLS.get(kind)) is not None:
+        if (writer := cells.get(kind)) is not None:
             return writer
     raise TypeError(f"Cannot convert {value!r:.100} to an Excel cell value")
 
@@ -155,6 +174,11 @@ class Workbook:
         self._header: Sequence[object] | None = None  # of the current sheet, until its first rows
         self._rows = 0
         self._letters: list[str] = []
+        self._cells = _CELLS
+
+    def localise(self, zone: tzinfo, yes: str, no: str) -> None:
+        """From now on, datetimes with a time zone in ``zone``'s time, booleans as words."""
+        self._cells = _local_cells(zone, yes, no)
 
     def create_sheet(self, title: str | None, header: Sequence[object]) -> None:
         self._close_sheet()
@@ -192,14 +216,15 @@ class Workbook:
 
     def _write_rows(self, rows: Iterable[Sequence[object]]) -> None:
         assert self._sheet is not None
-        number = self._rows
+        number, cells_by_type = self._rows, self._cells
         parts = []
         for row in rows:
             number += 1
             if len(row) > len(self._letters):
                 self._letters_for(len(row))
             cells = [
-                (_CELLS.get(type(value)) or _cell_writer(value))(f"{letter}{number}", value)
+                (cells_by_type.get(type(value)) or _cell_writer(cells_by_type, value))(
+                    f"{letter}{number}", value)
                 for letter, value in zip(self._letters, row, strict=False) if value is not None
             ]
             parts.append(f'<row r="{number}">{"".join(cells)}</row>')
@@ -282,6 +307,8 @@ def write(messages: BinaryIO, path: str) -> None:
             except EOFError:
                 raise SystemExit("the input ended before the workbook was complete") from None
             match message:
+                case ("local", zone, yes, no):
+                    workbook.localise(ZoneInfo(zone), yes, no)
                 case ("sheet", title, header):
                     workbook.create_sheet(title, header)
                 case ("rows", rows):

@@ -47,6 +47,7 @@ from locales import N_
 from models import clock
 from models.activities import Activity, ActivityStatus, SignUp, SignUpStatus
 from models.audit import AuditEntry
+from models.id_list import IdList
 from models.members import Member
 from models.org import OrgKind, OrgUnit, WorkUnit
 from models.pledges import Pledge
@@ -178,7 +179,7 @@ async def _pledge_facts(metric: str, root: OrgUnit, start: datetime, end: dateti
     facts: list[Fact] = []
     for offset in range(0, len(pledge_ids), _ID_CHUNK):
         chunk = pledge_ids[offset:offset + _ID_CHUNK]
-        facts += await _grouped(metric, Pledge.filter(id__in=chunk), "branch_id", "member__work_unit_id")
+        facts += await _grouped(metric, Pledge.filter(id__in=IdList(chunk)), "branch_id", "member__work_unit_id")
     return facts
 
 

@@ -636,19 +636,15 @@ async def activity_detail(request: web.Request) -> web.StreamResponse:
 
 
 async def activity_signups_export(request: web.Request) -> web.StreamResponse:
-    """The activity's sign-ups as its page lists them (tap order), with their times."""
+    """The activity's sign-ups as its page lists them (tap order), with their times (in local
+    time: the response's writer converts them)."""
     activity = await current_scope(request).activity(path_id(request, "activity_id"))
     translate = gettext_of(request)
-    tz = request.app[SETTINGS].tz
-
-    def local(value: datetime | None) -> datetime | None:
-        return value.astimezone(tz).replace(tzinfo=None) if value else None
-
     header = [translate(label) for label in (MEMBER_FIELD_LABELS["name"], N_("Status"), N_("Signed up on"),
                                            N_("Seat since"), N_("Cancelled on"), N_("Attendance recorded on"))]
     rows = (
-        [row["member__name"], translate(SIGN_UP_STATUS_LABELS[row["status"]]), local(row["created_at"]),
-         local(row["registered_at"]), local(row["cancelled_at"]), local(row["attendance_at"])]
+        [row["member__name"], translate(SIGN_UP_STATUS_LABELS[row["status"]]), row["created_at"],
+         row["registered_at"], row["cancelled_at"], row["attendance_at"]]
         for row in await SignUp.filter(activity_id=activity.id).order_by("id").values(
             "member__name", "status", "created_at", "registered_at", "cancelled_at", "attendance_at")
     )

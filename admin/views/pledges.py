@@ -47,6 +47,7 @@ from admin.views.members import branch_label
 from locales import N_
 from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from models.id_list import IdList
 from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.pledge_templates import TEMPLATES, apply_template, templates_for
@@ -191,7 +192,7 @@ def _items_text(gettext: Callable[[str], str]) -> Callable[[Pledge], str]:
 async def _attach_items(pledges: list) -> None:
     """The items of a chunk of exported pledges, in their order, as ``pledge.items``."""
     by_pledge: dict[int, list] = {pledge.id: [] for pledge in pledges}
-    rows = await PledgeItem.filter(pledge_id__in=list(by_pledge)).order_by("position", "id").values(
+    rows = await PledgeItem.filter(pledge_id__in=IdList(by_pledge)).order_by("position", "id").values(
         "pledge_id", "kind", "text")
     for row in rows:
         by_pledge[row["pledge_id"]].append(SimpleNamespace(kind=row["kind"], text=row["text"]))

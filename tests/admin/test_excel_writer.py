@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 import admin.excel
-from admin.excel import Sheet, WorkbookError, write_xlsx
+from admin.excel import Local, Sheet, WorkbookError, write_xlsx
 
 
 @pytest.fixture
@@ -202,6 +202,18 @@ async def test_sheet_names_are_unique_as_excel_requires(tmp_path):
                       for title in ("汇总", "Units", "UNITS", None, None, long, long)], path)
     assert load_workbook(path).sheetnames == [
         "汇总", "Units", "UNITS (2)", "Sheet4", "Sheet5", long[:31], long[:27] + " (2)"]
+
+
+async def test_local_writes_zoned_times_as_the_wall_clock_there_and_booleans_as_words(tmp_path):
+    path = tmp_path / "out.xlsx"
+    await write_xlsx([Sheet(["时间", "是否"], [
+        [datetime(2026, 5, 4, 23, 30, tzinfo=UTC), True],  # the next day in Shanghai
+        [datetime(2026, 5, 4, 9, 30), False],  # no zone: already local, written as it is
+    ])], path, Local("Asia/Shanghai", "是", "否"))
+    sheet = load_workbook(path).active
+    assert [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)] == [
+        [datetime(2026, 5, 5, 7, 30), "是"], [datetime(2026, 5, 4, 9, 30), "否"]]
+    assert sheet["B2"].data_type == "s"
 
 
 @pytest.mark.parametrize("value", [datetime(2026, 5, 4, tzinfo=UTC), float("nan"), b"bytes"])

@@ -4,7 +4,9 @@ fetched and written in chunks (small chunks here, so that several are exercised)
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -13,7 +15,7 @@ import admin.excel
 import admin.listing
 from models.admins import Role
 from models.audit import Actor
-from models.pledges import ItemKind, add_item, pledge_for, submit
+from models.pledges import ItemKind, Pledge, add_item, pledge_for, submit
 from tests import factories
 from tests.admin.conftest import listed_names, read_xlsx
 
@@ -90,6 +92,13 @@ async def test_pledge_export_matches_the_filtered_sorted_list(as_user, org):
         assert shown
         # Searching the items' text joins them, yet each pledge is one row.
         assert len(set(shown)) == len(shown)
+    # Booleans as the reader's words, times on Shanghai's wall clock (Excel has no zones).
+    rows = read_xlsx(await (await client.get("/pledges/export.xlsx", params={"status": "submitted"})).read())
+    proxy, submitted = rows[0].index("代录"), rows[0].index("提交时间")
+    assert {row[proxy] for row in rows[1:]} == {"否"}
+    pledge = await Pledge.filter(member__name=rows[1][0]).get()
+    local = pledge.submitted_at.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert abs(rows[1][submitted] - local) < timedelta(seconds=1)
 
 
 async def test_export_of_a_big_list_is_chunked(as_user, org, monkeypatch):
@@ -107,10 +116,12 @@ async def test_export_of_a_big_list_is_chunked(as_user, org, monkeypatch):
     client = await as_user("street")
     rows = read_xlsx(await (await client.get("/members/export.xlsx")).read())
     assert len(rows) == 24
-    assert sent[0][0] == "sheet" and sent[0][2][0] == "姓名"  # the header starts the sheet
-    assert [len(message[1]) for message in sent[1:-1]] == [5, 5, 5, 5, 3]  # chunks of CHUNK_ROWS
+    # The reader's time zone and words for yes/no, then the header starts the sheet.
+    assert sent[0] == ("local", "Asia/Shanghai", "是", "否")
+    assert sent[1][0] == "sheet" and sent[1][2][0] == "姓名"
+    assert [len(message[1]) for message in sent[2:-1]] == [5, 5, 5, 5, 3]  # chunks of CHUNK_ROWS
     assert sent[-1] == ("save",)
-    assert [row[0] for row in rows[1:]] == [row[0] for message in sent[1:-1] for row in message[1]]
+    assert [row[0] for row in rows[1:]] == [row[0] for message in sent[2:-1] for row in message[1]]
 
 
 @pytest_asyncio.fixture
@@ -154,7 +165,7 @@ async def test_exports_and_new_lists_on_postgres(pg_street):
 async def test_statistics_and_sign_ups_export(as_user, org):
     """The two lists that are not ListSpec lists: statistics (one sheet per table) and sign-ups."""
     import io
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from openpyxl import load_workbook
 
@@ -177,6 +188,8 @@ async def test_statistics_and_sign_ups_export(as_user, org):
     await sign_up(activity, worker, now=now)
     rows = read_xlsx(await (await client.get(f"/community/activities/{activity.id}/signups.xlsx")).read())
     assert rows[1][:2] == ["王工", "已报名"]
+    local_now = now.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    assert abs(rows[1][2] - local_now) < timedelta(seconds=1)  # signed up: Shanghai's wall clock
     other = await as_user("branch1")  # below the community: activities are not in its scope
     assert (await other.get(f"/community/activities/{activity.id}/signups.xlsx")).status == 404
 
