@@ -33,6 +33,8 @@ store or send a workbook instead of answering a request.
 from __future__ import annotations
 
 import asyncio
+import copyreg
+import io
 import os
 import pickle
 import sys
@@ -41,8 +43,10 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from weakref import WeakKeyDictionary
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from tortoise.timezone import ZoneInfo as TortoiseZoneInfo
 
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
@@ -119,9 +123,24 @@ async def _chunks(rows: Rows, size: int) -> AsyncIterator[list[Row]]:
         yield chunk
 
 
+# Tortoise zones the datetimes it reads with its own subclass of ZoneInfo. Pickled as that, it
+# made the writer import Tortoise to read them (0.25 s and 16 MB more per export): send the
+# standard library's zone of the same name.
+_PICKLE_REDUCERS = {**copyreg.dispatch_table,
+                    TortoiseZoneInfo: lambda zone: (ZoneInfo, (zone.key,))}
+
+
+def _pickled(message: tuple) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _PICKLE_REDUCERS
+    pickler.dump(message)
+    return buffer.getvalue()
+
+
 async def _send(writer: asyncio.subprocess.Process, message: tuple) -> None:
     assert writer.stdin is not None
-    writer.stdin.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    writer.stdin.write(_pickled(message))
     await writer.stdin.drain()  # the pipe's buffer is the backlog: a slow writer slows the reads
 
 
@@ -193,7 +212,7 @@ async def xlsx_sheets_response(
             }
         )
         await response.prepare(request)
-        with path.open("rb") as source:
+        with await asyncio.to_thread(path.open, "rb") as source:
             while chunk := await asyncio.to_thread(source.read, _SEND_CHUNK):
                 await response.write(chunk)
         await response.write_eof()

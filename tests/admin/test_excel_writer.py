@@ -216,6 +216,20 @@ async def test_local_writes_zoned_times_as_the_wall_clock_there_and_booleans_as_
     assert sheet["B2"].data_type == "s"
 
 
+def test_datetimes_from_the_database_reach_the_writer_zoned_by_the_standard_library():
+    """Tortoise's own ZoneInfo subclass would make the writer import Tortoise to read them."""
+    from zoneinfo import ZoneInfo
+
+    from tortoise.timezone import ZoneInfo as TortoiseZoneInfo
+
+    read = datetime(2026, 5, 4, 9, 30, tzinfo=TortoiseZoneInfo("UTC"))
+    data = admin.excel._pickled(("rows", [[read, read.replace(tzinfo=TortoiseZoneInfo("Asia/Shanghai"))]]))
+    assert b"tortoise" not in data
+    (first, second), = pickle.loads(data)[1]
+    assert type(first.tzinfo) is ZoneInfo and first == read
+    assert second.tzinfo == ZoneInfo("Asia/Shanghai")
+
+
 @pytest.mark.parametrize("value", [datetime(2026, 5, 4, tzinfo=UTC), float("nan"), b"bytes"])
 async def test_values_excel_cannot_hold_are_refused_and_leave_no_file(tmp_path, value):
     path = tmp_path / "out.xlsx"
