@@ -341,11 +341,11 @@ async def time_ranking_queries(year: int, requests: int) -> list[tuple[str, floa
     connection = Tortoise.get_connection("default")
     queries = [
         ("every member's total from card_total",
-         "SELECT m.id, COALESCE((SELECT ct.cards FROM card_total ct WHERE ct.member_id = m.id "
-         f"AND ct.year = {int(year)}), 0) AS total FROM member m ORDER BY total DESC LIMIT 50"),
+         ("SELECT m.id, COALESCE((SELECT ct.cards FROM card_total ct WHERE ct.member_id = m.id "
+          f"AND ct.year = {int(year)}), 0) AS total FROM member m ORDER BY total DESC LIMIT 50")),
         ("one GROUP BY over the ledger",
-         "SELECT member_id, SUM(amount) AS total FROM point_card "
-         f"WHERE year = {int(year)} GROUP BY member_id ORDER BY total DESC LIMIT 50"),
+         ("SELECT member_id, SUM(amount) AS total FROM point_card "
+          f"WHERE year = {int(year)} GROUP BY member_id ORDER BY total DESC LIMIT 50")),
     ]
     results = []
     for label, sql in queries:

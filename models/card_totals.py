@@ -24,13 +24,15 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 TABLE = "card_total"
 
+_CREATE_TABLE = f"""CREATE TABLE {TABLE} (
+    member_id INT NOT NULL REFERENCES member (id) ON DELETE CASCADE,
+    year SMALLINT NOT NULL,
+    cards INT NOT NULL,
+    PRIMARY KEY (member_id, year)
+)"""
+
 _SQLITE = (
-    f"""CREATE TABLE {TABLE} (
-        member_id INTEGER NOT NULL REFERENCES member (id) ON DELETE CASCADE,
-        year SMALLINT NOT NULL,
-        cards INTEGER NOT NULL,
-        PRIMARY KEY (member_id, year)
-    ) WITHOUT ROWID""",
+    f"{_CREATE_TABLE} WITHOUT ROWID",  # the rows live in the primary key's B-tree
     f"""CREATE TRIGGER {TABLE}_insert AFTER INSERT ON point_card BEGIN
         INSERT INTO {TABLE} (member_id, year, cards) VALUES (new.member_id, new.year, new.amount)
         ON CONFLICT (member_id, year) DO UPDATE SET cards = cards + excluded.cards;
@@ -48,12 +50,7 @@ _SQLITE = (
 )
 
 _POSTGRES = (
-    f"""CREATE TABLE {TABLE} (
-        member_id INT NOT NULL REFERENCES member (id) ON DELETE CASCADE,
-        year SMALLINT NOT NULL,
-        cards INT NOT NULL,
-        PRIMARY KEY (member_id, year)
-    )""",
+    _CREATE_TABLE,
     f"""CREATE FUNCTION {TABLE}_follow() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
