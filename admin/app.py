@@ -15,11 +15,11 @@ from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.proxies import forwarded_middleware
 from admin.templating import setup_templates
 from admin.views import (
-    audit,
     account,
-    dashboard,
+    audit,
     broadcasts,
     community,
+    dashboard,
     delivery,
     imports,
     invites,

@@ -116,6 +116,8 @@ async def fresh_database(kind: str, postgres: str | None) -> AsyncIterator[str]:
 
 async def seed(database_url: str, users: int) -> int:
     """Members bound to the sandbox users, a wall of 12 wishes, one activity. Returns its id."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
     from models.activities import create_activity
     from models.admins import Role, create_admin
     from models.audit import Actor
@@ -125,8 +127,6 @@ async def seed(database_url: str, users: int) -> int:
     from models.org import OrgKind, create_org_unit
     from models.scope import Scope
     from models.wishes import WishCategory, publish_wish, submit_wish
-
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
 
     EXECUTOR_CACHE.clear()  # insert SQL is cached per table, not per dialect: SQLite, then PostgreSQL
     await apply_migrations(database_url)

@@ -17,6 +17,7 @@ from aiohttp import web
 from tortoise.transactions import in_transaction
 
 from admin.auth import current_actor, current_scope
+from admin.excel import Sheet, xlsx_response, xlsx_sheets_response
 from admin.forms import (
     FormState,
     Option,
@@ -28,7 +29,6 @@ from admin.forms import (
     translated_options,
     unit_options,
 )
-from admin.excel import Sheet, xlsx_response, xlsx_sheets_response
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import COMMUNITY_FIELD_LABELS as LABEL
@@ -38,9 +38,9 @@ from admin.templating import render
 from bot import notify_community
 from locales import N_
 from models.activities import (
-    SIGN_UP_STATUS_LABELS,
     ACTIVITY_STATUS_LABELS,
     HOLDING,
+    SIGN_UP_STATUS_LABELS,
     Activity,
     ActivityStatus,
     SignUp,
@@ -78,10 +78,10 @@ from models.teams import (
     TeamMembership,
     TeamRole,
     appoint_leader,
-    demote_leader,
     approve_membership,
     create_team,
     decline_membership,
+    demote_leader,
     join_requests,
     team_members,
     update_team,

@@ -12,9 +12,18 @@ from typing import Any
 
 from aiohttp import web
 from tortoise.queryset import QuerySet
+
 from admin.auth import current_scope
 from admin.excel import xlsx_response
-from admin.forms import FormState, Option, field_errors, form_values, int_or_none, path_id, see_other
+from admin.forms import (
+    FormState,
+    Option,
+    field_errors,
+    form_values,
+    int_or_none,
+    path_id,
+    see_other,
+)
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import MEMBER_FIELD_LABELS

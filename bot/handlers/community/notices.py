@@ -25,7 +25,14 @@ from bot.texts import refusal_text
 from bot.wish_keyboards import cancel_only
 from models.errors import ValidationError
 from models.members import Member
-from models.teams import NOTICE_MAX, Team, clean_notice, is_leader, notice_recipients, record_team_notice
+from models.teams import (
+    NOTICE_MAX,
+    Team,
+    clean_notice,
+    is_leader,
+    notice_recipients,
+    record_team_notice,
+)
 
 
 async def led_team(team_id: int | None, member: Member) -> Team | None:

@@ -38,7 +38,6 @@ from models.posts import (
 from models.registration import RegistrationStatus, current_registration
 
 
-
 def _seats(post: ServicePost) -> str:
     if post.capacity is None:
         return _("{taken} members").format(taken=post.taken)

@@ -42,7 +42,6 @@ from models.registration import (
 )
 
 
-
 async def home_text(member: Member) -> tuple[str, InlineKeyboardMarkup]:
     registration = await current_registration(member)
     lines = [_("🏘 <b>Community service</b>")]
