@@ -12,7 +12,14 @@ whatever writes the entry (Xianfeng, a bulk load, a database administrator); Xia
 writes it. On PostgreSQL the update of a row waits for any other transaction changing the
 same member's total, so concurrent cards all count. A migration (0013) creates it and fills it
 from the ledger; the test suite, which builds its schema from the models, calls
-:meth:`CardTotals.create` too.
+:func:`create` too.
+
+This departs from the letter of the design rule "never update a balance in place; sum the
+ledger", which guards against a balance that drifts from its entries. No code of Xianfeng
+updates this table, and the database changes it only together with an entry, in the same
+transaction. ``tests/models/test_card_totals.py`` checks it against the ledger's sums after
+every kind of write. To go back to summing the ledger, change ``models.awards.with_year_total``
+back and reverse migration 0013.
 
 Raw SQL, not a model: Tortoise cannot declare triggers, and its autodetector must not manage
 a table that only they write.
