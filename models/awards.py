@@ -18,11 +18,12 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from locales import N_
-from models import audit, card_totals
+from models import audit
 from models.admins import Role
 from models.errors import NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
+from models.points import PointCard
 from models.text import clean_text
 
 DEFAULT_RULE_NAME = N_("Dedication award")  # data: shown through gettext when unchanged
@@ -113,15 +114,15 @@ def rule_scope(scope, rule: AwardRule) -> QuerySet[Member]:
 def with_year_total(members: QuerySet[Member], year: int) -> QuerySet[Member]:
     """Annotate ``cards_total``: the member's cards in ``year`` less revocations (0 if none).
 
-    Read off ``card_total`` (``models.card_totals``), which holds the ledger's sum per member and
-    year. A correlated subquery rather than a join: the list can then still select related
-    records (PostgreSQL wants every selected column grouped otherwise).
+    A correlated subquery rather than a join with GROUP BY: the list can then still select
+    related records (PostgreSQL wants every selected column grouped otherwise), and it reads
+    the (member, year) index of the ledger.
     """
     year = int(year)  # inlined into the SQL: never anything but a number
-    table = Member._meta.db_table
+    table, cards = Member._meta.db_table, PointCard._meta.db_table
     return members.annotate(cards_total=RawSQL(
-        f'COALESCE((SELECT ct.cards FROM "{card_totals.TABLE}" ct '
-        f'WHERE ct.member_id = "{table}".id AND ct.year = {year}), 0)'
+        f'(SELECT COALESCE(SUM(pc.amount), 0) FROM "{cards}" pc '
+        f'WHERE pc.member_id = "{table}".id AND pc.year = {year})'
     ))
 
 

@@ -16,7 +16,6 @@ from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from locales import DEFAULT_LOCALE, set_default_locale
-from models import card_totals
 from models.db import init_db, open_tortoise, tortoise_config
 from models.text_search import MEMBER_NAME, PLEDGE_ITEM_TEXT
 from tests import factories
@@ -32,16 +31,14 @@ def _product_default_locale():
 
 async def open_test_database(url: str) -> None:
     """Open ``url`` for every task of this process and create the current schema, with what
-    the migrations add beyond the models (the text indexes, the award list's card totals)."""
+    the migrations add beyond the models (the item-text index on SQLite)."""
     # Tortoise caches insert SQL per (connection name, table), not per dialect; only the
     # test suite switches one process between SQLite and PostgreSQL, so it clears the cache.
     EXECUTOR_CACHE.clear()
     await open_tortoise(tortoise_config(url), _enable_global_fallback=True)
     await Tortoise.generate_schemas()
-    client = Tortoise.get_connection("default")
     for index in (PLEDGE_ITEM_TEXT, MEMBER_NAME):  # the migrations make them too
-        await index.create(client)
-    await card_totals.create(client)
+        await index.create(Tortoise.get_connection("default"))
 
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
