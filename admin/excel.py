@@ -9,7 +9,7 @@ The one API every export uses::
 float, Decimal, bool, date, datetime, None). A response writes a datetime with a time zone as
 the wall-clock time in the panel's ``TIMEZONE`` (Excel has none) and a boolean as the
 reader's word for yes or no; the writer does both, so the panel's loop over every cell of
-100k rows does not (about a tenth of an export's time in the panel). Rows are consumed lazily in
+100k rows does not (about a fifth of an export's time in the panel, by a profile). Rows are consumed lazily in
 chunks of :data:`CHUNK_ROWS` and sent, pickled, to ``python -m admin.xlsx_writer``, which
 streams each worksheet into the file as rows arrive, so memory stays flat whatever the row
 count; the finished file is streamed to the browser in 64 KiB pieces and deleted. For a
