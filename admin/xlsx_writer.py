@@ -100,7 +100,10 @@ def _boolean(reference: str, value: bool) -> str:
 def _datetime(reference: str, value: datetime) -> str:
     if value.tzinfo is not None:
         raise TypeError(f"Cannot convert {value!r}: Excel has no time zones")
-    serial = (value - _EPOCH).total_seconds() / 86400
+    # Whole seconds, as the format shows them: applications differ on a fraction (LibreOffice
+    # shows 10.7 s as 10, yet 59.9999 s as the next minute).
+    since = value - _EPOCH
+    serial = (since.days * 86400 + since.seconds) / 86400
     return f'<c r="{reference}" s="{_DATETIME_STYLE}"><v>{serial!r}</v></c>'
 
 

@@ -1,0 +1,122 @@
+"""Exports opened by a real spreadsheet application: LibreOffice Calc (``TEST_SOFFICE``).
+
+The workbook writer (``admin.xlsx_writer``) is our own code, and the other export tests read
+its files back with openpyxl, which forgives much. Here LibreOffice, headless, opens each
+workbook and saves every sheet as CSV *as shown* (the cell formats applied), so a date
+written as a bare serial number, a string read as a formula or a sheet it cannot parse
+shows up as a difference. Debian's ``libreoffice-calc-nogui`` provides ``soffice``; the tests
+skip with the reason when ``TEST_SOFFICE`` is unset, and ``.ci/run`` sets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from admin.excel import Local, Sheet, write_xlsx
+from models.audit import Actor
+from models.pledges import ItemKind, add_item, pledge_for, submit
+from tests import factories
+from tests.admin.conftest import read_xlsx
+
+# LibreOffice's CSV filter: comma, double quote, UTF-8 (76), from line 1, cells as shown
+# (the 9th token), every sheet to its own file (-1: "<name>-<sheet>.csv").
+_CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+
+
+@pytest.fixture
+def soffice() -> str:
+    path = os.environ.get("TEST_SOFFICE")
+    if not path:
+        pytest.skip("TEST_SOFFICE is not set: these tests open exports in LibreOffice "
+                    "(Debian: libreoffice-calc-nogui, /usr/bin/soffice; CI sets it)")
+    if not os.path.exists(path):
+        pytest.skip(f"TEST_SOFFICE={path} does not exist")
+    return path
+
+
+async def shown_by_libreoffice(soffice: str, workbook: Path) -> dict[str, list[list[str]]]:
+    """Each sheet of ``workbook`` as LibreOffice Calc shows it, by sheet name."""
+    out = workbook.parent / "shown"
+    process = await asyncio.create_subprocess_exec(
+        soffice, "--headless", "--norestore",
+        f"-env:UserInstallation={(workbook.parent / 'lo-profile').as_uri()}",
+        "--convert-to", _CSV_FILTER, "--outdir", str(out), str(workbook),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    said, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    prefix = f"{workbook.stem}-"
+    sheets = {
+        path.stem.removeprefix(prefix): list(csv.reader(path.open(encoding="utf-8", newline="")))
+        for path in sorted(out.glob("*.csv"))
+    }
+    assert process.returncode == 0 and sheets, said.decode(errors="replace")
+    return sheets
+
+
+async def test_libreoffice_shows_each_kind_of_value_as_written(tmp_path, soffice):
+    path = tmp_path / "values.xlsx"
+    await write_xlsx([
+        Sheet(["名称", "整数", "小数", "是否", "日期", "时间", "带时区", "空"], [
+            ['=HYPERLINK("http://x")', 3, 2.5, True, date(2026, 5, 4), datetime(2026, 5, 4, 9, 30),
+             datetime(2026, 5, 4, 23, 30, tzinfo=UTC), None],
+            ['控制\x07字符 a & b <c> "q"', -1, Decimal("12.50"), False, date(1900, 3, 1),
+             datetime(2026, 12, 31, 23, 59, 59), None, None],
+            ["  两端有空格 ", 10**12, 1e-7, None, None, datetime(2026, 5, 4, 9, 30, 59, 999_999),
+             datetime(2026, 5, 4, 1, 2, 3, 700_000, tzinfo=UTC), "两行\n文本"],
+        ], title="统计: 2026/05 [周]"),
+        Sheet(["行", "序号"], [[f"行{n}", n] for n in range(3)] + [["长" * 40_000, 4]]),
+    ], path, Local("Asia/Shanghai", "是", "否"))
+
+    sheets = await shown_by_libreoffice(soffice, path)
+
+    assert list(sheets) == ["Sheet2", "统计  2026 05  周"]  # sorted by file name here
+    assert sheets["统计  2026 05  周"] == [
+        ["名称", "整数", "小数", "是否", "日期", "时间", "带时区", "空"],
+        # text that looks like a formula stays text; times are the Shanghai wall clock
+        ['=HYPERLINK("http://x")', "3", "2.5", "是", "2026-05-04", "2026-05-04 09:30:00",
+         "2026-05-05 07:30:00", ""],
+        # a control character Excel refuses is dropped; 1 March 1900 is past Excel's phantom
+        # 29 February, which the serial numbers must account for
+        ['控制字符 a & b <c> "q"', "-1", "12.5", "否", "1900-03-01", "2026-12-31 23:59:59", "", ""],
+        # fractions of a second are not written: the same second in Excel (which would round)
+        # and LibreOffice (which would cut)
+        ["  两端有空格 ", "1000000000000", "0.0000001", "", "", "2026-05-04 09:30:59",
+         "2026-05-04 09:02:03", "两行\n文本"],
+    ]
+    assert sheets["Sheet2"] == [["行", "序号"], ["行0", "0"], ["行1", "1"], ["行2", "2"],
+                                ["长" * 32_767, "4"]]  # a cell holds at most 32,767 characters
+
+
+async def test_libreoffice_shows_a_panel_export_as_openpyxl_reads_it(tmp_path, soffice, as_user, org):
+    for n in range(12):
+        member = await factories.member((org.nanyuan_1, org.xinfeng_1)[n % 2], f"成员{n:02d}")
+        me = Actor(member=member)
+        pledge = await pledge_for(member, 2026, me)
+        await add_item(pledge, ItemKind.PRACTICAL, f"实事 <{n}> & 更多", me)
+        if n % 3:
+            await submit(pledge, me)
+    client = await as_user("street")
+    data = await (await client.get("/pledges/export.xlsx")).read()
+    path = tmp_path / "pledges.xlsx"
+    path.write_bytes(data)
+
+    (shown,) = (await shown_by_libreoffice(soffice, path)).values()
+
+    def as_shown(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):  # the writer's formats: a date, or a date and a time
+            return f"{value:%Y-%m-%d %H:%M:%S}" if value.time() else f"{value:%Y-%m-%d}"
+        return str(value)
+
+    expected = [[as_shown(value) for value in row] for row in read_xlsx(data)]
+    width = len(expected[0])
+    assert [row + [""] * (width - len(row)) for row in shown] == expected
+    assert len(expected) == 13 and "提交时间" in expected[0]
