@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import os
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from admin.excel import Local, Sheet, write_xlsx
 from models.audit import Actor
 from models.pledges import ItemKind, add_item, pledge_for, submit
+from models.reports import build_weekly_reports
 from tests import factories
-from tests.admin.conftest import read_xlsx
+from tests.report_data import NOW, build_week, shanghai  # noqa: F401 (fixture)
 
 # LibreOffice's CSV filter: comma, double quote, UTF-8 (76), from line 1, cells as shown
 # (the 9th token), every sheet to its own file (-1: "<name>-<sheet>.csv").
@@ -94,6 +97,35 @@ async def test_libreoffice_shows_each_kind_of_value_as_written(tmp_path, soffice
                                 ["长" * 32_767, "4"]]  # a cell holds at most 32,767 characters
 
 
+def as_openpyxl_reads_it(data: bytes) -> dict[str, list[list[str]]]:
+    """Each sheet of a workbook as openpyxl reads it, in the writer's display formats (a
+    date, or a date and a time to the second), by sheet name."""
+
+    def shown(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return f"{value:%Y-%m-%d %H:%M:%S}" if value.time() else f"{value:%Y-%m-%d}"
+        return str(value)
+
+    workbook = load_workbook(io.BytesIO(data))
+    return {sheet.title: [[shown(cell.value) for cell in row] for row in sheet.iter_rows()]
+            for sheet in workbook.worksheets}
+
+
+async def assert_shown_as_read(soffice: str, data: bytes, folder: Path) -> dict[str, list[list[str]]]:
+    path = folder / "export.xlsx"
+    path.write_bytes(data)
+    shown = await shown_by_libreoffice(soffice, path)
+    expected = as_openpyxl_reads_it(data)
+    assert sorted(shown) == sorted(expected)
+    for title, rows in expected.items():
+        width = max(map(len, rows), default=0)
+        # LibreOffice's CSV ends a row at its last cell with a value
+        assert [row + [""] * (width - len(row)) for row in shown[title]] == rows, title
+    return expected
+
+
 async def test_libreoffice_shows_a_panel_export_as_openpyxl_reads_it(tmp_path, soffice, as_user, org):
     for n in range(12):
         member = await factories.member((org.nanyuan_1, org.xinfeng_1)[n % 2], f"成员{n:02d}")
@@ -103,20 +135,20 @@ async def test_libreoffice_shows_a_panel_export_as_openpyxl_reads_it(tmp_path, s
         if n % 3:
             await submit(pledge, me)
     client = await as_user("street")
+
     data = await (await client.get("/pledges/export.xlsx")).read()
-    path = tmp_path / "pledges.xlsx"
-    path.write_bytes(data)
 
-    (shown,) = (await shown_by_libreoffice(soffice, path)).values()
+    (rows,) = (await assert_shown_as_read(soffice, data, tmp_path)).values()
+    assert len(rows) == 13 and "提交时间" in rows[0]
 
-    def as_shown(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, datetime):  # the writer's formats: a date, or a date and a time
-            return f"{value:%Y-%m-%d %H:%M:%S}" if value.time() else f"{value:%Y-%m-%d}"
-        return str(value)
 
-    expected = [[as_shown(value) for value in row] for row in read_xlsx(data)]
-    width = len(expected[0])
-    assert [row + [""] * (width - len(row)) for row in shown] == expected
-    assert len(expected) == 13 and "提交时间" in expected[0]
+@pytest.mark.usefixtures("shanghai")
+async def test_libreoffice_shows_a_weekly_reports_sheets_as_openpyxl_reads_them(tmp_path, soffice, as_user, org):
+    await build_week(org)
+    report = next(r for r in await build_weekly_reports(now=NOW) if r.org_id == org.street.id)
+    client = await as_user("street")
+
+    data = await (await client.get(f"/reports/{report.id}.xlsx")).read()
+
+    sheets = await assert_shown_as_read(soffice, data, tmp_path)
+    assert len(sheets) >= 4 and any("南园社区" in row for rows in sheets.values() for row in rows)
