@@ -9,6 +9,7 @@ from html import unescape
 
 import pytest
 import pytest_asyncio
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
 
@@ -89,6 +90,15 @@ async def post_form(
         allow_redirects=False,
         **kwargs,
     )
+
+
+async def upload(client: TestClient, filename: str, data: bytes):
+    """Post ``data`` as a member import file, as the import page's form does."""
+    page = await client.get("/import")
+    form = FormData()
+    form.add_field("csrf_token", csrf_token(await page.text()))
+    form.add_field("file", data, filename=filename, content_type="application/octet-stream")
+    return await client.post("/import", data=form)
 
 
 # The panel users of the tests: user name -> (role, attribute of the ``org`` fixture).

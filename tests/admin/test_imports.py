@@ -7,7 +7,6 @@ import io
 import re
 import time
 
-from aiohttp import FormData
 from openpyxl import Workbook
 
 import models.importer
@@ -17,7 +16,7 @@ from models.importer import MAX_BYTES, template_rows
 from models.invites import Invite
 from models.members import Member
 from tests import factories
-from tests.admin.conftest import csrf_token, read_xlsx, zh
+from tests.admin.conftest import csrf_token, read_xlsx, upload, zh
 
 
 def xlsx(rows: list[list[object]]) -> bytes:
@@ -27,14 +26,6 @@ def xlsx(rows: list[list[object]]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-async def upload(client, filename: str, data: bytes):
-    page = await client.get("/import")
-    form = FormData()
-    form.add_field("csrf_token", csrf_token(await page.text()))
-    form.add_field("file", data, filename=filename, content_type="application/octet-stream")
-    return await client.post("/import", data=form)
 
 
 HEADER = ["姓名", "电话", "支部", "党员类型", "职业"]

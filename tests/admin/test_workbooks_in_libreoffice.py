@@ -23,9 +23,12 @@ from openpyxl import load_workbook
 
 from admin.excel import Local, Sheet, write_xlsx
 from models.audit import Actor
+from models.importer import template_rows
+from models.members import Member
 from models.pledges import ItemKind, add_item, pledge_for, submit
 from models.reports import build_weekly_reports
 from tests import factories
+from tests.admin.conftest import read_xlsx, upload
 from tests.report_data import NOW, build_week, shanghai  # noqa: F401 (fixture)
 
 # LibreOffice's CSV filter: comma, double quote, UTF-8 (76), from line 1, cells as shown
@@ -44,23 +47,26 @@ def soffice() -> str:
     return path
 
 
-async def shown_by_libreoffice(soffice: str, workbook: Path) -> dict[str, list[list[str]]]:
-    """Each sheet of ``workbook`` as LibreOffice Calc shows it, by sheet name."""
-    out = workbook.parent / "shown"
+async def libreoffice(soffice: str, source: Path, convert_to: str, *options: str) -> list[Path]:
+    """Open ``source`` in LibreOffice Calc and save it ``convert_to``; the files it wrote."""
+    out = source.parent / f"{source.stem}-converted"
     process = await asyncio.create_subprocess_exec(
         soffice, "--headless", "--norestore",
-        f"-env:UserInstallation={(workbook.parent / 'lo-profile').as_uri()}",
-        "--convert-to", _CSV_FILTER, "--outdir", str(out), str(workbook),
+        f"-env:UserInstallation={(source.parent / 'lo-profile').as_uri()}",
+        *options, "--convert-to", convert_to, "--outdir", str(out), str(source),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     said, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    written = sorted(out.glob("*"))
+    assert process.returncode == 0 and written, said.decode(errors="replace")
+    return written
+
+
+async def shown_by_libreoffice(soffice: str, workbook: Path) -> dict[str, list[list[str]]]:
+    """Each sheet of ``workbook`` as LibreOffice Calc shows it, by sheet name."""
     prefix = f"{workbook.stem}-"
-    sheets = {
-        path.stem.removeprefix(prefix): list(csv.reader(path.open(encoding="utf-8", newline="")))
-        for path in sorted(out.glob("*.csv"))
-    }
-    assert process.returncode == 0 and sheets, said.decode(errors="replace")
-    return sheets
+    return {path.stem.removeprefix(prefix): list(csv.reader(path.open(encoding="utf-8", newline="")))
+            for path in await libreoffice(soffice, workbook, _CSV_FILTER)}
 
 
 async def test_libreoffice_shows_each_kind_of_value_as_written(tmp_path, soffice):
@@ -152,3 +158,29 @@ async def test_libreoffice_shows_a_weekly_reports_sheets_as_openpyxl_reads_them(
 
     sheets = await assert_shown_as_read(soffice, data, tmp_path)
     assert len(sheets) >= 4 and any("南园社区" in row for rows in sheets.values() for row in rows)
+
+
+async def test_a_member_list_typed_in_libreoffice_imports(tmp_path, soffice, as_user, org):
+    """What a secretary makes of the template: the rows typed into LibreOffice Calc (phone
+    numbers become numbers there), saved as .xlsx, uploaded."""
+    header = template_rows()[0]
+    typed = tmp_path / "members.csv"
+    typed.write_text("\n".join(",".join(row) for row in [
+        header,
+        ["张三", "13800000001", "东风街道/南园社区/第一支部", "南园社区", "3幢2单元", "区人民医院",
+         "在职", "区管", "医生", "义诊、健康讲座", "是"],
+        ["李四", "13900000002", "东风街道/新风社区/第一支部", "", "", "", "退休", "", "", "", "否"],
+    ]), encoding="utf-8")
+    (saved,) = await libreoffice(soffice, typed, "xlsx", "--infilter=CSV:44,34,76,1")
+    data = saved.read_bytes()
+    assert read_xlsx(data)[1][1] == 13800000001  # a number in the workbook, as typed
+
+    client = await as_user("street")
+    response = await upload(client, "members.xlsx", data)
+
+    assert response.status == 200, await response.text()
+    members = await Member.all().order_by("phone")
+    assert [(m.name, m.phone, m.branch_id, m.can_write) for m in members] == [
+        ("张三", "13800000001", org.nanyuan_1.id, True),
+        ("李四", "13900000002", org.xinfeng_1.id, False),
+    ]
