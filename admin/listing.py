@@ -67,6 +67,9 @@ def label_options(labels: Mapping[str, str]) -> OptionsProvider:
     return options
 
 
+#: A yes / no filter's options, in the reader's language.
+YES_NO_OPTIONS = label_options({"yes": N_("Yes"), "no": N_("No")})
+
 #: The most values a filter offers from the data (see :func:`distinct_options`).
 OPTIONS_MAX = 300
 

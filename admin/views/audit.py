@@ -18,7 +18,7 @@ from admin.auth import current_scope
 from admin.forms import Option, path_id
 from admin.i18n import gettext_of
 from admin.labels import AUDIT_ACTION_LABELS, audit_action_label, audit_object_label
-from admin.listing import Column, Filter, Input, ListSpec, distinct_options
+from admin.listing import YES_NO_OPTIONS, Column, Filter, Input, ListSpec, distinct_options
 from admin.templating import render
 from locales import N_, keys_reading
 from models import clock
@@ -192,11 +192,6 @@ async def _actors(request: web.Request) -> list[Option]:
     return [Option(o.value, wording.actor_label(o.value)) for o in await _actor_labels(request)]
 
 
-async def _yes_no(request: web.Request) -> list[Option]:
-    gettext = gettext_of(request)
-    return [Option("yes", gettext(N_("Yes"))), Option("no", gettext(N_("No")))]
-
-
 AUDIT_LIST = ListSpec(
     name="audit",
     columns=(
@@ -223,7 +218,7 @@ AUDIT_LIST = ListSpec(
                lambda qs, v: qs.filter(action=v)),
         Filter("object", N_("Object"), _labelled("object_type", audit_object_label),
                lambda qs, v: qs.filter(object_type=v)),
-        Filter("proxy", N_("On someone's behalf"), _yes_no, lambda qs, v: qs.filter(proxy=v == "yes")),
+        Filter("proxy", N_("On someone's behalf"), YES_NO_OPTIONS, lambda qs, v: qs.filter(proxy=v == "yes")),
     ),
     search_fields=("action", "actor_label", "object_id"),
     search_conditions=(_actions_named,),

@@ -33,7 +33,15 @@ from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import COMMUNITY_FIELD_LABELS as LABEL
 from admin.labels import MEMBER_FIELD_LABELS, WEEKDAY_LABELS
-from admin.listing import Column, Filter, ListSpec, distinct_options, label_options, org_filter
+from admin.listing import (
+    YES_NO_OPTIONS,
+    Column,
+    Filter,
+    ListSpec,
+    distinct_options,
+    label_options,
+    org_filter,
+)
 from admin.templating import render
 from bot import notify_community
 from locales import N_
@@ -937,7 +945,7 @@ SERIES_LIST = ListSpec(
     ),
     default_sort="title",
     filters=(
-        Filter("active", LABEL["active"], label_options({"yes": N_("Yes"), "no": N_("No")}),
+        Filter("active", LABEL["active"], YES_NO_OPTIONS,
                lambda qs, value: qs.filter(active=value == "yes")),
         _AREA,
     ),

@@ -34,6 +34,7 @@ from admin.i18n import gettext_of, locale_of
 from admin.labels import MEMBER_FIELD_LABELS
 from admin.listing import (
     SEARCH_MAX,
+    YES_NO_OPTIONS,
     Column,
     Filter,
     ListSpec,
@@ -228,11 +229,6 @@ def _counted(attribute: str) -> Callable[[Pledge], int | None]:
     return lambda p: getattr(p, attribute) if p.half_year_reviewed_at else None
 
 
-async def _proxy_options(request: web.Request) -> list[Option]:
-    gettext = gettext_of(request)
-    return [Option("yes", gettext(N_("Yes"))), Option("no", gettext(N_("No")))]
-
-
 async def _owner_options(request: web.Request) -> list[Option]:
     gettext = gettext_of(request)
     return [
@@ -265,7 +261,7 @@ def _pledge_list(request: web.Request, name: str, *, with_status: bool) -> ListS
         Filter(
             "proxy",
             N_("Entered on the member's behalf"),
-            _proxy_options,
+            YES_NO_OPTIONS,
             lambda qs, value: qs.filter(proxy_entered=value == "yes"),
         ),
     ]

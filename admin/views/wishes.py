@@ -29,7 +29,15 @@ from admin.forms import (
 )
 from admin.i18n import gettext_of
 from admin.labels import WISH_FIELD_LABELS
-from admin.listing import Column, Filter, ListSpec, label_options, nulls_last_sort, org_filter
+from admin.listing import (
+    YES_NO_OPTIONS,
+    Column,
+    Filter,
+    ListSpec,
+    label_options,
+    nulls_last_sort,
+    org_filter,
+)
 from admin.templating import render
 from admin.views import member_path
 from admin.views.public_wall import wall_url
@@ -92,11 +100,6 @@ async def _area_options(request: web.Request) -> list[Option]:
     scope = current_scope(request)
     kinds = [OrgKind.DISTRICT, OrgKind.STREET, OrgKind.COMMUNITY]
     return unit_options(await scope.org_units().filter(kind__in=kinds), scope.org.depth)
-
-
-async def _yes_no_options(request: web.Request) -> list[Option]:
-    gettext = gettext_of(request)
-    return [Option("yes", gettext(N_("Yes"))), Option("no", gettext(N_("No")))]
 
 
 def _overdue(queryset: QuerySet[Wish], value: str) -> QuerySet[Wish]:
@@ -185,7 +188,7 @@ WISH_LIST = ListSpec(
             lambda qs, value: qs.filter(category=value),
         ),
         _AREA,
-        Filter("overdue", LABEL["overdue"], _yes_no_options, _overdue),
+        Filter("overdue", LABEL["overdue"], YES_NO_OPTIONS, _overdue),
     ),
     search_fields=("text",),
     personal_search_fields=("resident_name", "contact_phone"),
