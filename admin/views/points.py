@@ -413,8 +413,7 @@ async def leaderboard_export(request: web.Request) -> web.StreamResponse:
     ranks = await leaderboard(unit, year, limit=None, members=current_scope(request).members())
     header = [translate(label) for label in (N_("Rank"), MEMBER_FIELD_LABELS["name"], N_("Cards"),
                                              N_("Hidden from other members"))]
-    yes, no = translate(N_("Yes")), translate(N_("No"))
-    rows = ([r.position, r.name, r.total, yes if r.opted_out else no] for r in ranks)
+    rows = ([r.position, r.name, r.total, r.opted_out] for r in ranks)  # yes/no: see admin.excel
     today = datetime.now(request.app[SETTINGS].tz).strftime("%Y%m%d")
     return await xlsx_response(request, f"leaderboard-{unit.id}-{year}-{today}.xlsx", header, rows)
 
