@@ -6,15 +6,15 @@ The one API every export uses::
     return await xlsx_response(request, "members-20260504.xlsx", header, rows)
 
 ``rows`` is an iterable or an *async* iterable of row sequences (plain values: str, int,
-float, Decimal, bool, date, datetime, None). A response writes a datetime with a time zone as
-the wall-clock time in the panel's ``TIMEZONE`` (Excel has none) and a boolean as the
-reader's word for yes or no; the writer does both, so the panel's loop over every cell of
-100k rows does not (about a fifth of an export's time in the panel, by a profile). Rows are consumed lazily in
-chunks of :data:`CHUNK_ROWS` and sent, pickled, to ``python -m admin.xlsx_writer``, which
-streams each worksheet into the file as rows arrive, so memory stays flat whatever the row
-count; the finished file is streamed to the browser in 64 KiB pieces and deleted. For a
-database list, feed rows from a generator that fetches the rows chunk by chunk (see
-``admin.listing``).
+float, Decimal, bool, date, datetime, None). A response writes a datetime with a time zone
+as the wall-clock time in the panel's ``TIMEZONE`` (Excel has none), to the second, and a
+boolean as the reader's word for yes or no; the writer does both, so the panel's loop over
+every cell of 100k rows does not (about a fifth of an export's time in the panel, by a
+profile). Rows are consumed lazily in chunks of :data:`CHUNK_ROWS` and sent, pickled, to
+``python -m admin.xlsx_writer``, which streams each worksheet into the file as rows arrive,
+so memory stays flat whatever the row count; the finished file is streamed to the browser in
+64 KiB pieces and deleted. For a database list, feed rows from a generator that fetches the
+rows chunk by chunk (see ``admin.listing``).
 
 Why a process: turning 100k rows into worksheet XML is about 1.5 s of pure Python (with
 openpyxl, which the writer used before, about 10 s). In a thread of the panel that held the
