@@ -68,16 +68,26 @@ def cancel_only(year: int) -> InlineKeyboardMarkup:
 # --------------------------------------------------------------------------- the pledge
 
 
-def intro(year: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
+def other_years(year: int, years: Sequence[int]) -> list[InlineKeyboardButton]:
+    """Buttons to the pledges of the neighbouring ``years`` (last year's, next year's)."""
+    return [_pledge(PledgeAction.OPEN, other,
+                    (_("⬅️ My pledge for {year}") if other < year else _("My pledge for {year} ➡️"))
+                    .format(year=other))
+            for other in sorted(years)]
+
+
+def intro(year: int, years: Sequence[int] = ()) -> InlineKeyboardMarkup:
+    rows = [
         [_pledge(PledgeAction.TEMPLATES, year, _("📄 Start from a template"))],
         [_pledge(PledgeAction.ADD, year, _("➕ Add an item"))],
-        [main_menu_button()],
-    ])
+    ]
+    if years:
+        rows.append(other_years(year, years))
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, [main_menu_button()]])
 
 
-def pledge_screen(pledge: Pledge, items: Sequence[PledgeItem]) -> InlineKeyboardMarkup:
-    """Item buttons, then what the pledge's status allows."""
+def pledge_screen(pledge: Pledge, items: Sequence[PledgeItem], years: Sequence[int] = ()) -> InlineKeyboardMarkup:
+    """Item buttons, then what the pledge's status allows, then the neighbouring ``years``."""
     year = pledge.year
     builder = InlineKeyboardBuilder()
     for number, item in enumerate(items, start=1):
@@ -96,6 +106,8 @@ def pledge_screen(pledge: Pledge, items: Sequence[PledgeItem]) -> InlineKeyboard
         builder.row(_pledge(PledgeAction.HISTORY, year, _("📖 My progress history")))
         if pledge.status == PledgeStatus.PUBLISHED:
             builder.row(_pledge(PledgeAction.SUMMARY, year, _("📝 Half-year summary")))
+    if years:
+        builder.row(*other_years(year, years))
     builder.row(main_menu_button())
     return builder.as_markup()
 

@@ -216,6 +216,13 @@ async def _require_reviewer(pledge: Pledge, scope) -> None:
 # ---------------------------------------------------------------- writing
 
 
+def years_a_member_may_start(today: date | None = None) -> list[int]:
+    """The years whose pledge a member may start in the bot: this year's, and from 1 December
+    next year's as well (branches collect the new year's pledges before New Year)."""
+    today = today or local_today()
+    return [today.year, today.year + 1] if today.month == 12 else [today.year]
+
+
 async def pledge_for(member: Member, year: int, actor: audit.Actor) -> Pledge:
     """The member's pledge of ``year``, created as a draft on first use."""
     key = f"m:{member.id}:{year}"
@@ -461,6 +468,11 @@ async def log_progress(
 
 async def member_pledge(member: Member, year: int) -> Pledge | None:
     return await Pledge.get_or_none(member_id=member.id, year=year)
+
+
+async def member_pledge_years(member: Member, years: list[int]) -> set[int]:
+    """Which of ``years`` the member has a pledge for."""
+    return set(await Pledge.filter(member_id=member.id, year__in=years).values_list("year", flat=True))
 
 
 async def member_item(member: Member, item_id: int) -> PledgeItem | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot import notify_pledges
+from bot.callbacks import PledgeAction, PledgeCallback
 from bot.delivery import DeliveryWorker
 from bot.pledge_texts import current_year
 from bot.sandbox.client import inline_buttons, message_content
@@ -166,6 +167,63 @@ async def test_write_from_template_edit_delete_survive_restart_and_submit_once(h
     pledge = await Pledge.get(member_id=member.id)
     assert pledge.status == PledgeStatus.SUBMITTED and await submits(pledge) == 1
     assert "待审核" in message_content(await screen(harness, 9101))
+
+
+async def test_in_december_next_years_pledge_is_written_beside_this_years(harness, org, monkeypatch):
+    monkeypatch.setattr(pledges, "local_today", lambda: date(YEAR, 12, 1))
+    member = await bound_member(harness, org.nanyuan_1, 9111)
+    this_year = await open_pledge(harness, 9111)
+    assert f"我的 {YEAR} 年承诺" in this_year["text"]
+    await tap(harness, 9111, f"我的 {YEAR + 1} 年承诺 ➡️")
+    next_year = await screen(harness, 9111)
+    assert f"我的 {YEAR + 1} 年承诺" in next_year["text"] and "添加一条" in " ".join(buttons(next_year))
+    assert f"⬅️ 我的 {YEAR} 年承诺" in buttons(next_year)
+    assert not await Pledge.exists(member_id=member.id)  # looking creates nothing
+
+    await tap(harness, 9111, "添加一条")
+    await tap(harness, 9111, "实事承诺")
+    await send(harness, 9111, "每月陪独居老人聊一次天")
+    refused = (await send(harness, 9111, f"{YEAR}-12-20"))["text"]  # a day of this year
+    assert f"{YEAR + 1} 年" in refused
+    assert "已添加" in (await send(harness, 9111, f"{YEAR + 1}-06-30"))["text"]
+    pledge = await Pledge.get(member_id=member.id)
+    assert pledge.year == YEAR + 1 and pledge.status == PledgeStatus.DRAFT
+    item = await PledgeItem.get(pledge=pledge)
+    assert (item.text, item.target_date) == ("每月陪独居老人聊一次天", date(YEAR + 1, 6, 30))
+
+    await tap(harness, 9111, f"⬅️ 我的 {YEAR} 年承诺")  # back to this year's, still unwritten
+    back = await screen(harness, 9111)
+    assert f"我的 {YEAR} 年承诺" in back["text"] and "从模板开始" in " ".join(buttons(back))
+    assert f"我的 {YEAR + 1} 年承诺 ➡️" in buttons(back)
+    assert await Pledge.filter(member_id=member.id).count() == 1
+
+
+async def test_next_years_pledge_waits_for_december(harness, org, monkeypatch):
+    monkeypatch.setattr(pledges, "local_today", lambda: date(YEAR, 11, 30))
+    member = await bound_member(harness, org.nanyuan_1, 9112)
+    intro = await open_pledge(harness, 9112)
+    assert not any("➡️" in text or "⬅️ 我的" in text for text in buttons(intro))
+    for action in (PledgeAction.OPEN, PledgeAction.ADD, PledgeAction.TEMPLATES):
+        answer = await forge(harness, 9112, PledgeCallback(action=action, year=YEAR + 1).pack())
+        assert answer["show_alert"] and "按钮已失效" in answer["text"], action
+    assert not await Pledge.exists(member_id=member.id)
+
+
+async def test_last_years_pledge_is_one_tap_away(harness, org, monkeypatch):
+    monkeypatch.setattr(pledges, "local_today", lambda: date(YEAR, 3, 1))
+    member = await bound_member(harness, org.nanyuan_1, 9113)
+    me = Actor(member=member)
+    await add_item(await pledge_for(member, YEAR - 1, me), ItemKind.DUTY, "去年的承诺：按时交纳党费", me)
+    intro = await open_pledge(harness, 9113)
+    assert f"我的 {YEAR} 年承诺" in intro["text"] and f"⬅️ 我的 {YEAR - 1} 年承诺" in buttons(intro)
+    await tap(harness, 9113, f"⬅️ 我的 {YEAR - 1} 年承诺")
+    last_year = message_content(await screen(harness, 9113))
+    assert f"我的 {YEAR - 1} 年承诺" in last_year and "去年的承诺：按时交纳党费" in last_year
+    assert f"我的 {YEAR} 年承诺 ➡️" in buttons(await screen(harness, 9113))
+    # Two years back has no pledge, so no button leads there, and a forged one is stale.
+    assert not any(str(YEAR - 2) in text for text in buttons(await screen(harness, 9113)))
+    answer = await forge(harness, 9113, PledgeCallback(action=PledgeAction.OPEN, year=YEAR - 2).pack())
+    assert answer["show_alert"] and "按钮已失效" in answer["text"]
 
 
 async def test_item_input_is_checked_and_the_step_kept(harness, org, monkeypatch):

@@ -40,7 +40,9 @@ from models.pledges import (
     check_editable,
     member_item,
     member_pledge,
+    member_pledge_years,
     pledge_for,
+    years_a_member_may_start,
 )
 
 PLEDGE_STEPS = StateFilter(PledgeForm, PledgeInput)
@@ -50,13 +52,23 @@ def actor(member: Member) -> Actor:
     return Actor(member=member)
 
 
+async def neighbouring_years(member: Member, year: int) -> list[int]:
+    """Last year and next year, each if the member has a pledge for it or may start one now
+    (in December, next year's)."""
+    around = [year - 1, year + 1]
+    startable = years_a_member_may_start()
+    have = await member_pledge_years(member, around)
+    return [other for other in around if other in have or other in startable]
+
+
 async def render(member: Member, year: int, notice: str = "") -> tuple[str, InlineKeyboardMarkup]:
     pledge = await member_pledge(member, year)
+    years = await neighbouring_years(member, year)
     if pledge is None:
-        text, markup = intro_text(year, _), pledge_keyboards.intro(year)
+        text, markup = intro_text(year, _), pledge_keyboards.intro(year, years)
     else:
         items = await pledge.items.all()
-        text, markup = pledge_text(pledge, items, _), pledge_keyboards.pledge_screen(pledge, items)
+        text, markup = pledge_text(pledge, items, _), pledge_keyboards.pledge_screen(pledge, items, years)
     return (f"{notice}\n\n{text}" if notice else text), markup
 
 
@@ -121,8 +133,9 @@ async def item_of_step(message: Message, state: FSMContext, member: Member) -> P
 
 
 async def pledge_to_write(member: Member, year: int) -> Pledge | None:
-    """The current year's pledge is created on first use; another year's only if it exists."""
-    if year == current_year():
+    """This year's pledge (and in December next year's) is created on first use; another
+    year's only if it exists."""
+    if year in years_a_member_may_start():
         return await pledge_for(member, year, actor(member))
     return await member_pledge(member, year)
 
@@ -165,7 +178,7 @@ async def open_pledge(
     query: CallbackQuery, callback_data: PledgeCallback, state: FSMContext, member: Member,
 ) -> None:
     year = callback_data.year
-    if year != current_year() and await member_pledge(member, year) is None:
+    if year not in years_a_member_may_start() and await member_pledge(member, year) is None:
         await stale_button(query)
         return
     await state.clear()
