@@ -156,6 +156,13 @@ async def card_total(member: Member, year: int) -> int:
     return int(rows[0]["total"] or 0) if rows else 0
 
 
+async def card_years(member: Member) -> set[int]:
+    """The years in which the member has ledger entries."""
+    # Ordered by the selected column: PostgreSQL refuses DISTINCT ordered by the default id.
+    years = PointCard.filter(member_id=member.id).order_by("year").distinct()
+    return set(await years.values_list("year", flat=True))
+
+
 async def balance(member: Member) -> int:
     """All cards ever, less revocations."""
     rows = await PointCard.filter(member_id=member.id).annotate(total=Sum("amount")).group_by(

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import MenuAction, MenuCallback
-from bot.handlers.common import BoundMember, members_only, show
+from bot.handlers.common import BoundMember, members_only, show, stale_button
 from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.paging import Page, page_buttons, page_of
 from bot.texts import fitted
@@ -26,7 +26,7 @@ from models.activities import Activity
 from models.awards import Standing, community_of, leaderboard, set_leaderboard_opt_out, standing
 from models.clock import current_year, zone
 from models.members import Member
-from models.points import CARD_SOURCE_LABELS, CardSource, PointCard, year_cards
+from models.points import CARD_SOURCE_LABELS, CardSource, PointCard, card_years, year_cards
 from models.wishes import Wish
 
 LEADERBOARD_SIZE = 10
@@ -51,8 +51,21 @@ class PointsPage(CallbackData, prefix="ptp"):
     page: int
 
 
+class PointsYear(CallbackData, prefix="pty"):
+    """My points of an earlier ``year`` (or back to this one), at ``page``."""
+
+    year: int
+    page: int = 0
+
+
 def standing_text(state: Standing) -> str:
     award = escape(_(state.rule.name))
+    if state.year < current_year():  # the year is over: how it ended
+        if state.qualifies:
+            return _("🎉 {count} cards in {year}: you earned the {award} for that year. Thank you!").format(
+                count=state.total, award=award, year=state.year)
+        return _("{count} cards in {year}; the {award} needed {needed} more.").format(
+            count=state.total, needed=state.needed, award=award, year=state.year)
     if state.qualifies:
         return _("🎉 {count} cards this year: you have earned the {award} for {year}. Thank you!").format(
             count=state.total, award=award, year=state.year)
@@ -88,7 +101,8 @@ async def my_points_page(member: Member, page: int = 0, year: int | None = None)
     details = await _sources([card for card, _revoked in cards.items])
     head = [_("<b>My contribution cards in {year}</b>").format(year=year), ""]
     if not cards.items:
-        head.append(_("No cards yet this year. Take part in an activity or fulfil a micro-wish to earn one."))
+        head.append(_("No cards yet this year. Take part in an activity or fulfil a micro-wish to earn one.")
+                    if year == current_year() else _("No cards in {year}.").format(year=year))
     tail = ["", standing_text(await standing(member, year)), *cards.footer()]
 
     def render(texts: list[str]) -> str:
@@ -108,12 +122,31 @@ async def my_points_page(member: Member, page: int = 0, year: int | None = None)
     return fitted(render, texts), cards
 
 
-def _points_keyboard(cards: Page) -> InlineKeyboardMarkup:
-    turns = page_buttons(cards.number, cards.pages, lambda to: PointsPage(page=to).pack())
+def _other_years(year: int, years_with_cards: set[int]) -> list[InlineKeyboardButton]:
+    """The latest earlier year with cards, and the next year with cards (or this year)."""
+    this = current_year()
+    earlier = max((other for other in years_with_cards if other < year), default=None)
+    later = min((other for other in years_with_cards if year < other <= this), default=this)
+    buttons = []
+    if earlier is not None:
+        buttons.append(InlineKeyboardButton(text=_("⬅️ {year}").format(year=earlier),
+                                            callback_data=PointsYear(year=earlier).pack()))
+    if year < this:
+        buttons.append(InlineKeyboardButton(text=_("{year} ➡️").format(year=later),
+                                            callback_data=PointsYear(year=later).pack()))
+    return buttons
+
+
+def _points_keyboard(cards: Page, year: int, years_with_cards: set[int]) -> InlineKeyboardMarkup:
+    if year == current_year():
+        turns = page_buttons(cards.number, cards.pages, lambda to: PointsPage(page=to).pack())
+    else:
+        turns = page_buttons(cards.number, cards.pages, lambda to: PointsYear(year=year, page=to).pack())
+    years = _other_years(year, years_with_cards)
     board = InlineKeyboardButton(text=_("🏆 Community leaderboard"),
                                  callback_data=PointsCallback(action=PointsAction.BOARD).pack())
     home = InlineKeyboardButton(text=_("⬅️ Main menu"), callback_data=MenuCallback(action=MenuAction.HOME).pack())
-    return InlineKeyboardMarkup(inline_keyboard=[row for row in (turns, [board], [home]) if row])
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in (turns, years, [board], [home]) if row])
 
 
 def _board_keyboard(member: Member) -> InlineKeyboardMarkup:
@@ -158,9 +191,14 @@ async def leaderboard_text(member: Member, year: int | None = None) -> str:
 
 
 async def show_my_points(query: CallbackQuery, member: Member, callback_data: CallbackData) -> None:
-    page = callback_data.page if isinstance(callback_data, PointsPage) else 0
-    text, cards = await my_points_page(member, page)
-    await show(query, text, _points_keyboard(cards))
+    page = callback_data.page if isinstance(callback_data, PointsPage | PointsYear) else 0
+    year = callback_data.year if isinstance(callback_data, PointsYear) else current_year()
+    years_with_cards = await card_years(member)
+    if year != current_year() and year not in years_with_cards:  # forged: nothing to show there
+        await stale_button(query)
+        return
+    text, cards = await my_points_page(member, page, year)
+    await show(query, text, _points_keyboard(cards, year, years_with_cards))
     await query.answer()
 
 
@@ -179,7 +217,7 @@ async def toggle_name(query: CallbackQuery, callback_data: PointsCallback, membe
 
 
 POINTS_BUTTONS = or_f(MenuCallback.filter(F.action == MenuAction.POINTS), PointsCallback.filter(),
-                      PointsPage.filter())
+                      PointsPage.filter(), PointsYear.filter())
 
 
 def create_router() -> Router:
@@ -189,6 +227,7 @@ def create_router() -> Router:
     members.callback_query.register(show_my_points, MenuCallback.filter(F.action == MenuAction.POINTS))
     members.callback_query.register(show_my_points, PointsCallback.filter(F.action == PointsAction.MINE))
     members.callback_query.register(show_my_points, PointsPage.filter())
+    members.callback_query.register(show_my_points, PointsYear.filter())
     members.callback_query.register(show_leaderboard, PointsCallback.filter(F.action == PointsAction.BOARD))
     members.callback_query.register(
         toggle_name, PointsCallback.filter(F.action.in_({PointsAction.HIDE, PointsAction.SHOW})))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.handlers.points import PointsYear
 from models.admins import Role
 from models.audit import Actor
 from models.awards import set_leaderboard_opt_out
@@ -157,3 +158,44 @@ async def test_points_buttons_are_for_members_only(harness, org):
     assert "我的积分" not in " ".join(buttons(menu))
     answer = await forge(harness, 7199, "m:pts")
     assert "邀请" in answer["text"]
+
+
+async def test_earlier_years_show_how_they_ended_and_page_through(harness, org):
+    """In January a member asks whether last year earned the award: My points leads back
+    through the years that have cards (skipping empty ones) and forward again."""
+    scope = await factories.scope_of(org.nanyuan, "nanyuan", Role.COMMUNITY_SECRETARY)
+    me = await bound_member(harness, org.nanyuan_1, 7102, "李四")
+    for n in range(16):  # two pages
+        await issue_manual_card(scope, me.id, f"去年第{n + 1}次", when=datetime(YEAR - 1, 6, 1, 2, tzinfo=UTC))
+    for n in range(2):
+        await issue_manual_card(scope, me.id, f"前年{n}", when=datetime(YEAR - 3, 3, 1, 2, tzinfo=UTC))
+    await manual(scope, me, 1)
+
+    text = await open_points(harness, 7102)
+    assert "今年已获 1 张积分卡" in text
+    now = buttons(await screen(harness, 7102))
+    assert f"⬅️ {YEAR - 1} 年" in now and not any("➡️" in label for label in now)
+
+    await tap(harness, 7102, f"⬅️ {YEAR - 1} 年")
+    last_year = await screen(harness, 7102)
+    assert f"我的 {YEAR - 1} 年奉献积分卡" in last_year["text"] and "书记发放: 去年第1次\n" in last_year["text"]
+    assert f"🎉 {YEAR - 1} 年共获 16 张积分卡：您获得了该年度奉献奖。" in last_year["text"]
+    assert "12 月 31 日前" not in last_year["text"]
+    assert f"⬅️ {YEAR - 3} 年" in buttons(last_year) and f"{YEAR} 年 ➡️" in buttons(last_year)
+
+    await tap(harness, 7102, "下一页")
+    second_page = (await screen(harness, 7102))["text"]
+    assert f"我的 {YEAR - 1} 年奉献积分卡" in second_page and "\n16. " in second_page and "去年第16次" in second_page
+
+    await tap(harness, 7102, f"⬅️ {YEAR - 3} 年")  # the empty year between is skipped
+    earliest = await screen(harness, 7102)
+    assert f"{YEAR - 3} 年共获 2 张积分卡；距奉献奖还差 5 张。" in earliest["text"]
+    assert [label for label in buttons(earliest) if "年" in label] == [f"{YEAR - 1} 年 ➡️"]
+
+    await tap(harness, 7102, f"{YEAR - 1} 年 ➡️")
+    await tap(harness, 7102, f"{YEAR} 年 ➡️")
+    assert "今年已获 1 张积分卡" in (await screen(harness, 7102))["text"]
+
+    for year in (YEAR - 2, YEAR + 1):  # no cards there, or not yet: nothing to show
+        answer = await forge(harness, 7102, PointsYear(year=year).pack())
+        assert answer["show_alert"] and "按钮已失效" in answer["text"], year
