@@ -69,7 +69,7 @@ def cancel_only(year: int) -> InlineKeyboardMarkup:
 
 
 def other_years(year: int, years: Sequence[int]) -> list[InlineKeyboardButton]:
-    """Buttons to the pledges of the neighbouring ``years`` (last year's, next year's)."""
+    """Buttons to the pledges of the neighbouring ``years`` (one earlier, one later)."""
     return [_pledge(PledgeAction.OPEN, other,
                     (_("⬅️ My pledge for {year}") if other < year else _("My pledge for {year} ➡️"))
                     .format(year=other))

@@ -470,9 +470,9 @@ async def member_pledge(member: Member, year: int) -> Pledge | None:
     return await Pledge.get_or_none(member_id=member.id, year=year)
 
 
-async def member_pledge_years(member: Member, years: list[int]) -> set[int]:
-    """Which of ``years`` the member has a pledge for."""
-    return set(await Pledge.filter(member_id=member.id, year__in=years).values_list("year", flat=True))
+async def member_pledge_years(member: Member) -> set[int]:
+    """The years the member has a pledge for."""
+    return set(await Pledge.filter(member_id=member.id).values_list("year", flat=True))
 
 
 async def member_item(member: Member, item_id: int) -> PledgeItem | None:

@@ -214,13 +214,15 @@ async def test_last_years_pledge_is_one_tap_away(harness, org, monkeypatch):
     member = await bound_member(harness, org.nanyuan_1, 9113)
     me = Actor(member=member)
     await add_item(await pledge_for(member, YEAR - 1, me), ItemKind.DUTY, "去年的承诺：按时交纳党费", me)
+    await pledge_for(member, YEAR - 3, me)
     intro = await open_pledge(harness, 9113)
     assert f"我的 {YEAR} 年承诺" in intro["text"] and f"⬅️ 我的 {YEAR - 1} 年承诺" in buttons(intro)
     await tap(harness, 9113, f"⬅️ 我的 {YEAR - 1} 年承诺")
     last_year = message_content(await screen(harness, 9113))
     assert f"我的 {YEAR - 1} 年承诺" in last_year and "去年的承诺：按时交纳党费" in last_year
     assert f"我的 {YEAR} 年承诺 ➡️" in buttons(await screen(harness, 9113))
-    # Two years back has no pledge, so no button leads there, and a forged one is stale.
+    # Two years back has no pledge: the button leads past it, and a forged one is stale.
+    assert f"⬅️ 我的 {YEAR - 3} 年承诺" in buttons(await screen(harness, 9113))
     assert not any(str(YEAR - 2) in text for text in buttons(await screen(harness, 9113)))
     answer = await forge(harness, 9113, PledgeCallback(action=PledgeAction.OPEN, year=YEAR - 2).pack())
     assert answer["show_alert"] and "按钮已失效" in answer["text"]

@@ -53,12 +53,12 @@ def actor(member: Member) -> Actor:
 
 
 async def neighbouring_years(member: Member, year: int) -> list[int]:
-    """Last year and next year, each if the member has a pledge for it or may start one now
-    (in December, next year's)."""
-    around = [year - 1, year + 1]
-    startable = years_a_member_may_start()
-    have = await member_pledge_years(member, around)
-    return [other for other in around if other in have or other in startable]
+    """The nearest earlier and later year whose pledge the member has or may start now (this
+    year's, and in December next year's)."""
+    years = await member_pledge_years(member) | set(years_a_member_may_start())
+    earlier = max((other for other in years if other < year), default=None)
+    later = min((other for other in years if other > year), default=None)
+    return [other for other in (earlier, later) if other is not None]
 
 
 async def render(member: Member, year: int, notice: str = "") -> tuple[str, InlineKeyboardMarkup]:
