@@ -109,7 +109,10 @@ async def my_points_page(member: Member, page: int = 0, year: int | None = None)
         lines = list(head)
         for number, (card, revocation), detail, why in zip(
                 count(cards.first_position), cards.items, texts[0::2], texts[1::2]):
-            day = card.created_at.astimezone(zone()).strftime("%m-%d")
+            recorded = card.created_at.astimezone(zone())
+            # A card may count for the year before it was recorded (an activity of 30 December
+            # checked in on 2 January): then the day is shown with its year.
+            day = recorded.strftime("%m-%d" if recorded.year == card.year else "%Y-%m-%d")
             line = f"{number}. {day} · {_(CARD_SOURCE_LABELS[card.source])}"
             line += f": {escape(detail)}" if detail else ""
             if revocation is not None:

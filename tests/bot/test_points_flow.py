@@ -9,7 +9,7 @@ from bot.handlers.points import PointsYear
 from models.admins import Role
 from models.audit import Actor
 from models.awards import set_leaderboard_opt_out
-from models.clock import current_year
+from models.clock import current_year, zone
 from models.members import Member
 from models.points import CardSource, award_card, issue_manual_card, revoke_card
 from tests import factories
@@ -178,7 +178,9 @@ async def test_earlier_years_show_how_they_ended_and_page_through(harness, org):
 
     await tap(harness, 7102, f"⬅️ {YEAR - 1} 年")
     last_year = await screen(harness, 7102)
-    assert f"我的 {YEAR - 1} 年奉献积分卡" in last_year["text"] and "书记发放: 去年第1次\n" in last_year["text"]
+    assert f"我的 {YEAR - 1} 年奉献积分卡" in last_year["text"]
+    recorded = datetime.now(UTC).astimezone(zone()).date().isoformat()  # counted for last year, recorded now
+    assert f"1. {recorded} · 书记发放: 去年第1次\n" in last_year["text"]
     assert f"🎉 {YEAR - 1} 年共获 16 张积分卡：您获得了该年度奉献奖。" in last_year["text"]
     assert "12 月 31 日前" not in last_year["text"]
     assert f"⬅️ {YEAR - 3} 年" in buttons(last_year) and f"{YEAR} 年 ➡️" in buttons(last_year)
