@@ -6,8 +6,9 @@ pledge or a member who has not linked the bot. Each carries a dedup key naming i
 event, so calling a function twice for one event queues one message.
 
 The admin panel calls :func:`pledge_returned` after ``models.pledges.return_for_revision``,
-:func:`pledge_approved` after ``approve`` and :func:`pledge_published` after ``publish``;
-the scheduler calls :func:`send_half_year_reminders`.
+:func:`pledge_approved` after ``approve``, :func:`pledge_published` after ``publish``,
+:func:`pledge_half_year_reviewed` after ``record_half_year_review`` and
+:func:`pledge_assessed` after ``assess``; the scheduler calls :func:`send_half_year_reminders`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from html import escape
 from bot.callbacks import PledgeAction
 from bot.notify import Recipient
 from bot.pledge_keyboards import notification_button as button
+from bot.pledge_texts import assessment_lines, half_year_review_lines
 from models.members import TelegramUser
 from models.outbox import OutboxMessage
 from models.pledges import Pledge, pledges_awaiting_summary
@@ -60,6 +62,29 @@ async def pledge_published(pledge: Pledge) -> OutboxMessage | None:
     text = _("📢 Your pledge for {year} has been published for the residents to see. "
              "Thank you for setting an example!").format(year=pledge.year)
     return await to.send(text, kind="pledge.published", dedup_key=f"pledge:{pledge.id}:published",
+                         keyboard=button(PledgeAction.OPEN, pledge.year, _("📝 My pledge")))
+
+
+async def pledge_half_year_reviewed(pledge: Pledge) -> OutboxMessage | None:
+    """The leader's comment and the residents' evaluation, as recorded at the half-year review."""
+    if (to := await _member(pledge)) is None:
+        return None
+    _ = to.gettext
+    text = "\n".join([_("📋 The half-year review of your pledge for {year}:").format(year=pledge.year),
+                      *half_year_review_lines(pledge, _)[2:]])
+    return await to.send(text, kind="pledge.half_year_reviewed",
+                         dedup_key=f"pledge:{pledge.id}:half_year_reviewed",
+                         keyboard=button(PledgeAction.OPEN, pledge.year, _("📝 My pledge")))
+
+
+async def pledge_assessed(pledge: Pledge) -> OutboxMessage | None:
+    """The grade, the residents' satisfaction and the comment of the annual assessment."""
+    if (to := await _member(pledge)) is None:
+        return None
+    _ = to.gettext
+    text = "\n".join([_("🏅 The annual assessment of your pledge for {year}:").format(year=pledge.year),
+                      *assessment_lines(pledge, _)[1:]])
+    return await to.send(text, kind="pledge.assessed", dedup_key=f"pledge:{pledge.id}:assessed",
                          keyboard=button(PledgeAction.OPEN, pledge.year, _("📝 My pledge")))
 
 

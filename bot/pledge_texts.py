@@ -70,7 +70,8 @@ def intro_text(year: int, _: Gettext) -> str:
 
 
 def pledge_text(pledge: Pledge, items: Sequence[PledgeItem], _: Gettext) -> str:
-    """The whole pledge: status, guidance or summary, the numbered items, what to do next."""
+    """The whole pledge: status, guidance or summary, the numbered items, what the branch said
+    of it, what to do next. Items and the longer notes are cut to fit one message."""
     head = [
         _("📝 <b>My pledge for {year}</b>").format(year=pledge.year),
         _("Status: {status}").format(status=status_label(pledge.status, _)),
@@ -80,23 +81,51 @@ def pledge_text(pledge: Pledge, items: Sequence[PledgeItem], _: Gettext) -> str:
     if pledge.status == PledgeStatus.RETURNED and pledge.return_guidance:
         head += ["", _("↩️ <b>Returned for revision.</b> The reviewer's guidance:"),
                  escape(pledge.return_guidance)]
-    tail = []
-    if pledge.half_year_summary:
-        tail += ["", _("<b>My half-year summary</b>"), escape(pledge.half_year_summary)]
-    if pledge.status == PledgeStatus.ASSESSED and pledge.grade:
-        tail += ["", _("Assessment: {grade}; residents' satisfaction {score}%").format(
-            grade=_(GRADE_LABELS[pledge.grade]), score=pledge.satisfaction_score)]
-    if hint := _status_hint(pledge.status, _):
-        tail += ["", hint]
-    if not items:
-        return "\n".join([*head, "", _("No items yet."), *tail])
+    hint = _status_hint(pledge.status, _)
 
     def render(texts: list[str]) -> str:
+        summary, leader_comment, assessment_comment = texts[len(items):]
         body = [item_line(number, item, text, _)
                 for number, (item, text) in enumerate(zip(items, texts), start=1)]
-        return "\n".join([*head, "", *body, *tail])
+        tail = []
+        if pledge.half_year_summary:
+            tail += ["", _("<b>My half-year summary</b>"), escape(summary)]
+        tail += half_year_review_lines(pledge, _, leader_comment)
+        tail += assessment_lines(pledge, _, assessment_comment)
+        if hint:
+            tail += ["", hint]
+        return "\n".join([*head, "", *(body or [_("No items yet.")]), *tail])
 
-    return fitted(render, [item.text for item in items])
+    notes = [pledge.half_year_summary, pledge.leader_comment, pledge.assessment_comment]
+    return fitted(render, [*(item.text for item in items), *notes])
+
+
+def half_year_review_lines(pledge: Pledge, _: Gettext, leader_comment: str | None = None) -> list[str]:
+    """The branch's half-year review, once recorded: the leader's comment (``leader_comment``:
+    the pledge's, possibly cut) and the residents' evaluation."""
+    if pledge.half_year_reviewed_at is None:
+        return []
+    comment = pledge.leader_comment if leader_comment is None else leader_comment
+    lines = ["", _("<b>Half-year review</b>")]
+    if pledge.leader_comment:
+        lines.append(_("Leader's comment: {comment}").format(comment=escape(comment)))
+    lines.append(_("Residents: {satisfied} satisfied, {basic} basically satisfied, {unsatisfied} "
+                   "unsatisfied").format(satisfied=pledge.residents_satisfied, basic=pledge.residents_basic,
+                                         unsatisfied=pledge.residents_unsatisfied))
+    return lines
+
+
+def assessment_lines(pledge: Pledge, _: Gettext, assessment_comment: str | None = None) -> list[str]:
+    """The annual assessment, once made: grade, residents' satisfaction and the comment
+    (``assessment_comment``: the pledge's, possibly cut)."""
+    if pledge.status != PledgeStatus.ASSESSED or not pledge.grade:
+        return []
+    comment = pledge.assessment_comment if assessment_comment is None else assessment_comment
+    lines = ["", _("Assessment: {grade}; residents' satisfaction {score}%").format(
+        grade=_(GRADE_LABELS[pledge.grade]), score=pledge.satisfaction_score)]
+    if pledge.assessment_comment:
+        lines.append(_("Comment: {comment}").format(comment=escape(comment)))
+    return lines
 
 
 def _status_hint(status: PledgeStatus, _: Gettext) -> str:

@@ -115,18 +115,20 @@ async def half_year_view(request: web.Request) -> web.StreamResponse:
         basic=int_or_none(values["basic"]),
         unsatisfied=int_or_none(values["unsatisfied"]),
     )
-    return await _after(request, pledge, change, "half_year", values)
+    notified = _notified(change, notify_pledges.pledge_half_year_reviewed)
+    return await _after(request, pledge, notified, "half_year", values)
 
 
 async def _assess(pledge: Pledge, scope: Scope, values: dict[str, str]) -> None:
     grade = choice(values["grade"], GRADE_LABELS, N_("Choose a grade."), "grade")
-    await assess(
+    change = assess(
         pledge,
         scope,
         grade=Grade(grade),
         satisfaction_score=int_or_none(values["satisfaction_score"]),
         comment=values["comment"],
     )
+    await _notified(change, notify_pledges.pledge_assessed)
 
 
 async def assess_view(request: web.Request) -> web.StreamResponse:

@@ -291,13 +291,14 @@ async def test_half_year_review_and_annual_assessment(as_user, org, member):
     )
     await pledge.refresh_from_db()
     assert pledge.status == PledgeStatus.PUBLISHED
+    assert not await OutboxMessage.filter(kind="pledge.half_year_reviewed").exists()
 
     response = await post_form(
         client,
         detail,
         f"{detail}/half-year",
         {
-            "leader_comment": "表现很好",
+            "leader_comment": "表现很好 & <坚持>",
             "satisfied": "20",
             "basic": "3",
             "unsatisfied": "1",
@@ -311,7 +312,11 @@ async def test_half_year_review_and_annual_assessment(as_user, org, member):
         pledge.residents_satisfied,
         pledge.residents_basic,
         pledge.residents_unsatisfied,
-    ) == ("表现很好", 20, 3, 1)
+    ) == ("表现很好 & <坚持>", 20, 3, 1)
+    # The member is told, in the same transaction; what the leader wrote is escaped.
+    reviewed = await OutboxMessage.get(kind="pledge.half_year_reviewed")
+    assert reviewed.chat_id == 5001 and "表现很好 &amp; &lt;坚持&gt;" in reviewed.text
+    assert "满意 20 人，基本满意 3 人，不满意 1 人" in reviewed.text
 
     for score in ("120", "-5", "九十"):
         response = await post_form(
@@ -332,6 +337,7 @@ async def test_half_year_review_and_annual_assessment(as_user, org, member):
     assert response.status == 422 and zh("Choose a grade.") in await response.text()
     await pledge.refresh_from_db()
     assert pledge.status == PledgeStatus.HALF_YEAR_REVIEWED and pledge.grade is None
+    assert not await OutboxMessage.filter(kind="pledge.assessed").exists()
 
     response = await post_form(
         client,
@@ -348,6 +354,9 @@ async def test_half_year_review_and_annual_assessment(as_user, org, member):
     )
     page = text_of(await (await client.get(detail)).text())
     assert zh("Excellent") in page and "96%" in page and "群众评价高" in page
+    assessed = await OutboxMessage.get(kind="pledge.assessed")
+    assert assessed.chat_id == 5001 and zh("Excellent") in assessed.text
+    assert "96%" in assessed.text and "群众评价高" in assessed.text
 
 
 async def test_proxy_entry_for_a_member_who_cannot_write(as_user, admin, org):

@@ -442,6 +442,59 @@ async def test_progress_with_a_photo_history_and_half_year_summary(harness, org)
     assert await notify_pledges.send_half_year_reminders(YEAR, now) == 0  # written: nobody left to remind
 
 
+async def test_the_member_is_told_the_half_year_review_and_the_assessment(harness, org):
+    member = await bound_member(harness, org.nanyuan_1, 9902)
+    pledge = await submitted_pledge(member, "走访独居老人")
+    scope = await secretary(org)
+    await approve(pledge, scope)
+    await publish(pledge, scope)
+    await pledges.record_half_year_review(
+        pledge, scope, leader_comment="走访扎实 & <认真>", satisfied=18, basic=2, unsatisfied=0)
+    for _ in range(2):  # one message per review, however often the panel calls
+        await notify_pledges.pledge_half_year_reviewed(pledge)
+    assert await OutboxMessage.filter(kind="pledge.half_year_reviewed").count() == 1
+    await deliver(harness)
+    note = message_content(await screen(harness, 9902))
+    assert f"您的 {YEAR} 年承诺半年评议结果" in note and "领导点评：走访扎实 & <认真>" in note  # literally
+    assert "群众评议：满意 18 人，基本满意 2 人，不满意 0 人" in note
+
+    await tap(harness, 9902, "我的承诺")
+    shown = message_content(await screen(harness, 9902))
+    assert "半年评议" in shown and "领导点评：走访扎实 & <认真>" in shown and "满意 18 人" in shown
+
+    await pledges.assess(pledge, scope, grade=pledges.Grade.EXCELLENT, satisfaction_score=95,
+                         comment="群众认可<度高>")
+    await notify_pledges.pledge_assessed(pledge)
+    await deliver(harness)
+    note = message_content(await screen(harness, 9902))
+    assert f"您的 {YEAR} 年承诺年终考评结果" in note
+    assert "年终考评：优秀；群众满意度 95%" in note and "评语：群众认可<度高>" in note
+    await tap(harness, 9902, "我的承诺")
+    shown = message_content(await screen(harness, 9902))
+    assert "领导点评：走访扎实" in shown and "年终考评：优秀" in shown and "评语：群众认可<度高>" in shown
+
+
+async def test_a_full_reviewed_pledge_with_the_longest_notes_fits_a_message(harness, org):
+    member = await bound_member(harness, org.nanyuan_1, 9903)
+    me = Actor(member=member)
+    pledge = await pledge_for(member, YEAR, me)
+    for number in range(MAX_ITEMS):
+        await add_item(pledge, ItemKind.PRACTICAL, f"第{number + 1}条" + "长" * 495, me)
+    await submit(pledge, me)
+    scope = await secretary(org)
+    await approve(pledge, scope)
+    await publish(pledge, scope)
+    await pledges.write_half_year_summary(pledge, me, "小结" + "写" * 998)
+    await pledges.record_half_year_review(
+        pledge, scope, leader_comment="点评" + "好" * 998, satisfied=1, basic=0, unsatisfied=0)
+    await pledges.assess(pledge, scope, grade=pledges.Grade.PASS, satisfaction_score=90,
+                         comment="评语" + "佳" * 998)
+    shown = message_content(await open_pledge(harness, 9903))  # the sandbox refuses over 4096, as Telegram
+    assert len(shown.encode("utf-16-le")) // 2 <= 4096
+    assert "第12条" in shown and "小结写" in shown and "点评好" in shown and "评语佳" in shown
+    assert "满意 1 人" in shown and "年终考评：合格；群众满意度 90%" in shown
+
+
 async def test_the_item_question_loses_its_cancel_button_once_answered(harness, org):
     await bound_member(harness, org.nanyuan_1, 9109)
     await open_pledge(harness, 9109)
