@@ -13,6 +13,7 @@ The admin panel calls :func:`pledge_returned` after ``models.pledges.return_for_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from html import escape
 
@@ -20,6 +21,7 @@ from bot.callbacks import PledgeAction
 from bot.notify import Recipient
 from bot.pledge_keyboards import notification_button as button
 from bot.pledge_texts import assessment_lines, half_year_review_lines
+from bot.texts import Gettext
 from models.members import TelegramUser
 from models.outbox import OutboxMessage
 from models.pledges import Pledge, pledges_awaiting_summary
@@ -45,47 +47,40 @@ async def pledge_returned(pledge: Pledge) -> OutboxMessage | None:
                          keyboard=button(PledgeAction.OPEN, pledge.year, _("✏️ Revise my pledge")))
 
 
-async def pledge_approved(pledge: Pledge) -> OutboxMessage | None:
+async def _told(pledge: Pledge, event: str, render: Callable[[Gettext], str]) -> OutboxMessage | None:
+    """``render(gettext)`` to the pledge's member, once per pledge and ``event``, with a button
+    that opens the pledge."""
     if (to := await _member(pledge)) is None:
         return None
     _ = to.gettext
-    text = _("✅ Your pledge for {year} has been approved. As you keep it, log your progress on each item "
-             "in “📝 My pledge”.").format(year=pledge.year)
-    return await to.send(text, kind="pledge.approved", dedup_key=f"pledge:{pledge.id}:approved",
+    return await to.send(render(_), kind=f"pledge.{event}", dedup_key=f"pledge:{pledge.id}:{event}",
                          keyboard=button(PledgeAction.OPEN, pledge.year, _("📝 My pledge")))
+
+
+async def pledge_approved(pledge: Pledge) -> OutboxMessage | None:
+    return await _told(pledge, "approved", lambda _: _(
+        "✅ Your pledge for {year} has been approved. As you keep it, log your progress on each item "
+        "in “📝 My pledge”.").format(year=pledge.year))
 
 
 async def pledge_published(pledge: Pledge) -> OutboxMessage | None:
-    if (to := await _member(pledge)) is None:
-        return None
-    _ = to.gettext
-    text = _("📢 Your pledge for {year} has been published for the residents to see. "
-             "Thank you for setting an example!").format(year=pledge.year)
-    return await to.send(text, kind="pledge.published", dedup_key=f"pledge:{pledge.id}:published",
-                         keyboard=button(PledgeAction.OPEN, pledge.year, _("📝 My pledge")))
+    return await _told(pledge, "published", lambda _: _(
+        "📢 Your pledge for {year} has been published for the residents to see. "
+        "Thank you for setting an example!").format(year=pledge.year))
 
 
 async def pledge_half_year_reviewed(pledge: Pledge) -> OutboxMessage | None:
     """The leader's comment and the residents' evaluation, as recorded at the half-year review."""
-    if (to := await _member(pledge)) is None:
-        return None
-    _ = to.gettext
-    text = "\n".join([_("📋 The half-year review of your pledge for {year}:").format(year=pledge.year),
-                      *half_year_review_lines(pledge, _)[2:]])
-    return await to.send(text, kind="pledge.half_year_reviewed",
-                         dedup_key=f"pledge:{pledge.id}:half_year_reviewed",
-                         keyboard=button(PledgeAction.OPEN, pledge.year, _("📝 My pledge")))
+    return await _told(pledge, "half_year_reviewed", lambda _: "\n".join([
+        _("📋 The half-year review of your pledge for {year}:").format(year=pledge.year),
+        *half_year_review_lines(pledge, _)[2:]]))
 
 
 async def pledge_assessed(pledge: Pledge) -> OutboxMessage | None:
     """The grade, the residents' satisfaction and the comment of the annual assessment."""
-    if (to := await _member(pledge)) is None:
-        return None
-    _ = to.gettext
-    text = "\n".join([_("🏅 The annual assessment of your pledge for {year}:").format(year=pledge.year),
-                      *assessment_lines(pledge, _)[1:]])
-    return await to.send(text, kind="pledge.assessed", dedup_key=f"pledge:{pledge.id}:assessed",
-                         keyboard=button(PledgeAction.OPEN, pledge.year, _("📝 My pledge")))
+    return await _told(pledge, "assessed", lambda _: "\n".join([
+        _("🏅 The annual assessment of your pledge for {year}:").format(year=pledge.year),
+        *assessment_lines(pledge, _)[1:]]))
 
 
 async def half_year_reminder(pledge: Pledge) -> OutboxMessage | None:
