@@ -73,14 +73,14 @@ async def pledge_half_year_reviewed(pledge: Pledge) -> OutboxMessage | None:
     """The leader's comment and the residents' evaluation, as recorded at the half-year review."""
     return await _told(pledge, "half_year_reviewed", lambda _: "\n".join([
         _("📋 The half-year review of your pledge for {year}:").format(year=pledge.year),
-        *half_year_review_lines(pledge, _)[2:]]))
+        *half_year_review_lines(pledge, _)]))
 
 
 async def pledge_assessed(pledge: Pledge) -> OutboxMessage | None:
     """The grade, the residents' satisfaction and the comment of the annual assessment."""
     return await _told(pledge, "assessed", lambda _: "\n".join([
         _("🏅 The annual assessment of your pledge for {year}:").format(year=pledge.year),
-        *assessment_lines(pledge, _)[1:]]))
+        *assessment_lines(pledge, _)]))
 
 
 async def half_year_reminder(pledge: Pledge) -> OutboxMessage | None:

@@ -4,7 +4,7 @@ stale ◀ / ▶ button (the list shrank meanwhile) shows the nearest page that e
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -15,6 +15,15 @@ from tortoise.queryset import QuerySet
 T = TypeVar("T")
 
 PAGE_SIZE = 8
+
+
+def nearest_years(years: Iterable[int], year: int) -> list[int]:
+    """The nearest of ``years`` before ``year`` and the nearest after it, those that exist:
+    where ⬅️ / ➡️ lead from ``year``."""
+    years = set(years)
+    earlier = max((other for other in years if other < year), default=None)
+    later = min((other for other in years if other > year), default=None)
+    return [other for other in (earlier, later) if other is not None]
 
 
 @dataclass(frozen=True)

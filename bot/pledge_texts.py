@@ -90,8 +90,10 @@ def pledge_text(pledge: Pledge, items: Sequence[PledgeItem], _: Gettext) -> str:
         tail = []
         if pledge.half_year_summary:
             tail += ["", _("<b>My half-year summary</b>"), escape(summary)]
-        tail += half_year_review_lines(pledge, _, leader_comment)
-        tail += assessment_lines(pledge, _, assessment_comment)
+        if review := half_year_review_lines(pledge, _, leader_comment):
+            tail += ["", _("<b>Half-year review</b>"), *review]
+        if assessment := assessment_lines(pledge, _, assessment_comment):
+            tail += ["", *assessment]
         if hint:
             tail += ["", hint]
         return "\n".join([*head, "", *(body or [_("No items yet.")]), *tail])
@@ -106,7 +108,7 @@ def half_year_review_lines(pledge: Pledge, _: Gettext, leader_comment: str | Non
     if pledge.half_year_reviewed_at is None:
         return []
     comment = pledge.leader_comment if leader_comment is None else leader_comment
-    lines = ["", _("<b>Half-year review</b>")]
+    lines = []
     if pledge.leader_comment:
         lines.append(_("Leader's comment: {comment}").format(comment=escape(comment)))
     lines.append(_("Residents: {satisfied} satisfied, {basic} basically satisfied, {unsatisfied} "
@@ -121,7 +123,7 @@ def assessment_lines(pledge: Pledge, _: Gettext, assessment_comment: str | None 
     if pledge.status != PledgeStatus.ASSESSED or not pledge.grade:
         return []
     comment = pledge.assessment_comment if assessment_comment is None else assessment_comment
-    lines = ["", _("Assessment: {grade}; residents' satisfaction {score}%").format(
+    lines = [_("Assessment: {grade}; residents' satisfaction {score}%").format(
         grade=_(GRADE_LABELS[pledge.grade]), score=pledge.satisfaction_score)]
     if pledge.assessment_comment:
         lines.append(_("Comment: {comment}").format(comment=escape(comment)))

@@ -20,6 +20,7 @@ from tortoise.queryset import QuerySet
 from locales import N_
 from models import audit
 from models.admins import Role
+from models.clock import local_today
 from models.errors import NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
@@ -207,6 +208,11 @@ class Standing:
     @property
     def period_end(self) -> date:
         return date(self.year, 12, 31)
+
+    @property
+    def is_over(self) -> bool:
+        """The period has ended: the count is final."""
+        return local_today() > self.period_end
 
 
 async def standing(member: Member, year: int) -> Standing:

@@ -470,9 +470,11 @@ async def member_pledge(member: Member, year: int) -> Pledge | None:
     return await Pledge.get_or_none(member_id=member.id, year=year)
 
 
-async def member_pledge_years(member: Member) -> set[int]:
-    """The years the member has a pledge for."""
-    return set(await Pledge.filter(member_id=member.id).values_list("year", flat=True))
+async def pledge_years_open_to(member: Member) -> set[int]:
+    """The years whose pledge the member may open in the bot: those they have a pledge for,
+    and those they may start now."""
+    years = set(await Pledge.filter(member_id=member.id).values_list("year", flat=True))
+    return years | set(years_a_member_may_start())
 
 
 async def member_item(member: Member, item_id: int) -> PledgeItem | None:

@@ -156,11 +156,12 @@ async def card_total(member: Member, year: int) -> int:
     return int(rows[0]["total"] or 0) if rows else 0
 
 
-async def card_years(member: Member) -> set[int]:
-    """The years in which the member has ledger entries."""
+async def card_years_open_to(member: Member) -> set[int]:
+    """The years whose cards the member may look through: this year, and every year with
+    ledger entries."""
     # Ordered by the selected column: PostgreSQL refuses DISTINCT ordered by the default id.
     years = PointCard.filter(member_id=member.id).order_by("year").distinct()
-    return set(await years.values_list("year", flat=True))
+    return set(await years.values_list("year", flat=True)) | {current_year()}
 
 
 async def balance(member: Member) -> int:

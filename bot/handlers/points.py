@@ -20,13 +20,13 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import MenuAction, MenuCallback
 from bot.handlers.common import BoundMember, members_only, show, stale_button
 from bot.keyboard_builder import InlineKeyboardBuilder
-from bot.paging import Page, page_buttons, page_of
+from bot.paging import Page, nearest_years, page_buttons, page_of
 from bot.texts import fitted
 from models.activities import Activity
 from models.awards import Standing, community_of, leaderboard, set_leaderboard_opt_out, standing
 from models.clock import current_year, zone
 from models.members import Member
-from models.points import CARD_SOURCE_LABELS, CardSource, PointCard, card_years, year_cards
+from models.points import CARD_SOURCE_LABELS, CardSource, PointCard, card_years_open_to, year_cards
 from models.wishes import Wish
 
 LEADERBOARD_SIZE = 10
@@ -60,7 +60,7 @@ class PointsYear(CallbackData, prefix="pty"):
 
 def standing_text(state: Standing) -> str:
     award = escape(_(state.rule.name))
-    if state.year < current_year():  # the year is over: how it ended
+    if state.is_over:  # how the year ended
         if state.qualifies:
             return _("🎉 {count} cards in {year}: you earned the {award} for that year. Thank you!").format(
                 count=state.total, award=award, year=state.year)
@@ -125,31 +125,22 @@ async def my_points_page(member: Member, page: int = 0, year: int | None = None)
     return fitted(render, texts), cards
 
 
-def _other_years(year: int, years_with_cards: set[int]) -> list[InlineKeyboardButton]:
-    """The latest earlier year with cards, and the next year with cards (or this year)."""
-    this = current_year()
-    earlier = max((other for other in years_with_cards if other < year), default=None)
-    later = min((other for other in years_with_cards if year < other <= this), default=this)
-    buttons = []
-    if earlier is not None:
-        buttons.append(InlineKeyboardButton(text=_("⬅️ {year}").format(year=earlier),
-                                            callback_data=PointsYear(year=earlier).pack()))
-    if year < this:
-        buttons.append(InlineKeyboardButton(text=_("{year} ➡️").format(year=later),
-                                            callback_data=PointsYear(year=later).pack()))
-    return buttons
+def _other_years(year: int, years: set[int]) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(text=(_("⬅️ {year}") if other < year else _("{year} ➡️")).format(year=other),
+                                 callback_data=PointsYear(year=other).pack())
+            for other in nearest_years(years, year)]
 
 
-def _points_keyboard(cards: Page, year: int, years_with_cards: set[int]) -> InlineKeyboardMarkup:
+def _points_keyboard(cards: Page, year: int, years: set[int]) -> InlineKeyboardMarkup:
     if year == current_year():
         turns = page_buttons(cards.number, cards.pages, lambda to: PointsPage(page=to).pack())
     else:
         turns = page_buttons(cards.number, cards.pages, lambda to: PointsYear(year=year, page=to).pack())
-    years = _other_years(year, years_with_cards)
+    other_years = _other_years(year, years)
     board = InlineKeyboardButton(text=_("🏆 Community leaderboard"),
                                  callback_data=PointsCallback(action=PointsAction.BOARD).pack())
     home = InlineKeyboardButton(text=_("⬅️ Main menu"), callback_data=MenuCallback(action=MenuAction.HOME).pack())
-    return InlineKeyboardMarkup(inline_keyboard=[row for row in (turns, years, [board], [home]) if row])
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in (turns, other_years, [board], [home]) if row])
 
 
 def _board_keyboard(member: Member) -> InlineKeyboardMarkup:
@@ -196,12 +187,12 @@ async def leaderboard_text(member: Member, year: int | None = None) -> str:
 async def show_my_points(query: CallbackQuery, member: Member, callback_data: CallbackData) -> None:
     page = callback_data.page if isinstance(callback_data, PointsPage | PointsYear) else 0
     year = callback_data.year if isinstance(callback_data, PointsYear) else current_year()
-    years_with_cards = await card_years(member)
-    if year != current_year() and year not in years_with_cards:  # forged: nothing to show there
+    years = await card_years_open_to(member)
+    if year not in years:  # forged: no cards there
         await stale_button(query)
         return
     text, cards = await my_points_page(member, page, year)
-    await show(query, text, _points_keyboard(cards, year, years_with_cards))
+    await show(query, text, _points_keyboard(cards, year, years))
     await query.answer()
 
 

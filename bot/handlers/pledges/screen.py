@@ -22,6 +22,7 @@ from bot.callbacks import (
 )
 from bot.handlers.common import show, stale_button
 from bot.handlers.menu import menu_text
+from bot.paging import nearest_years
 from bot.pledge_texts import (
     ENTRIES_ON_ITEM,
     current_year,
@@ -40,8 +41,8 @@ from models.pledges import (
     check_editable,
     member_item,
     member_pledge,
-    member_pledge_years,
     pledge_for,
+    pledge_years_open_to,
     years_a_member_may_start,
 )
 
@@ -52,18 +53,9 @@ def actor(member: Member) -> Actor:
     return Actor(member=member)
 
 
-async def neighbouring_years(member: Member, year: int) -> list[int]:
-    """The nearest earlier and later year whose pledge the member has or may start now (this
-    year's, and in December next year's)."""
-    years = await member_pledge_years(member) | set(years_a_member_may_start())
-    earlier = max((other for other in years if other < year), default=None)
-    later = min((other for other in years if other > year), default=None)
-    return [other for other in (earlier, later) if other is not None]
-
-
 async def render(member: Member, year: int, notice: str = "") -> tuple[str, InlineKeyboardMarkup]:
     pledge = await member_pledge(member, year)
-    years = await neighbouring_years(member, year)
+    years = nearest_years(await pledge_years_open_to(member), year)
     if pledge is None:
         text, markup = intro_text(year, _), pledge_keyboards.intro(year, years)
     else:
@@ -178,7 +170,7 @@ async def open_pledge(
     query: CallbackQuery, callback_data: PledgeCallback, state: FSMContext, member: Member,
 ) -> None:
     year = callback_data.year
-    if year not in years_a_member_may_start() and await member_pledge(member, year) is None:
+    if year not in await pledge_years_open_to(member):
         await stale_button(query)
         return
     await state.clear()
