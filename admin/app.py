@@ -7,11 +7,12 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from aiogram import Bot
 from aiohttp import web
 
 from admin import auth, i18n, security
 from admin.errors import error_middleware
-from admin.keys import BOT_USERNAME, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
+from admin.keys import BOT_USERNAME, FILES_BOT, SANDBOX_CHAT_URL, SECRET_KEY, SETTINGS
 from admin.proxies import forwarded_middleware
 from admin.templating import setup_templates
 from admin.views import (
@@ -25,6 +26,7 @@ from admin.views import (
     invites,
     members,
     org,
+    photos,
     pledges,
     pledges_notice,
     pledges_review,
@@ -50,11 +52,13 @@ def create_admin_app(
     *,
     bot_username: str | Callable[[], str],
     sandbox_chat_url: str | None = None,
+    files_bot: Bot | None = None,
 ) -> web.Application:
     """Build the panel. The database must already be initialised by the caller.
 
     ``bot_username`` may be a callable when the name is only known once the bot
-    has started (getMe); it is called whenever a deep link is built.
+    has started (getMe); it is called whenever a deep link is built. ``files_bot`` fetches
+    the photos members sent the bot (the caller closes it); without it they are not shown.
     """
     app = web.Application(
         client_max_size=CLIENT_MAX_SIZE,
@@ -77,6 +81,8 @@ def create_admin_app(
         app[SECRET_KEY] = secrets.token_bytes(32)
     app[BOT_USERNAME] = bot_username if callable(bot_username) else (lambda: bot_username)
     app[SANDBOX_CHAT_URL] = sandbox_chat_url or ""
+    if files_bot is not None:
+        app[FILES_BOT] = files_bot
     setup_templates(app)
     app.on_response_prepare.append(security.add_security_headers)
     setup_ops(app, settings)  # request ids; /healthz /readyz /metrics past the other middlewares
@@ -143,6 +149,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/pledges/{pledge_id:\d+}/publish", pledges_review.publish_view, name="pledge.publish")
     router.add_post(r"/pledges/{pledge_id:\d+}/half-year", pledges_review.half_year_view, name="pledge.half_year")
     router.add_post(r"/pledges/{pledge_id:\d+}/assessment", pledges_review.assess_view, name="pledge.assess")
+    router.add_get(r"/pledges/{pledge_id:\d+}/progress/{entry_id:\d+}/photo", photos.progress_photo_view,
+                   name="pledge.progress_photo")
     router.add_get(r"/public/notice/{token}", public(pledges_notice.public_notice), name="public.notice")
 
     router.add_get("/broadcasts", broadcasts.broadcast_list, name="broadcasts")

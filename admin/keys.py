@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from aiogram import Bot
 from aiohttp import web
 from babel.support import Translations
 
@@ -15,6 +16,8 @@ SETTINGS = web.AppKey("settings", Settings)
 SECRET_KEY = web.AppKey("secret_key", bytes)
 BOT_USERNAME = web.AppKey("bot_username", Callable[[], str])
 SANDBOX_CHAT_URL = web.AppKey("sandbox_chat_url", str)  # "" when there is no sandbox
+# The Bot API client members' photos are fetched with; absent when the panel has no bot token.
+FILES_BOT = web.AppKey("files_bot", Bot)
 
 SESSION = web.RequestKey("session", AdminSession)
 SESSION_TOKEN = web.RequestKey("session_token", str)

@@ -494,6 +494,14 @@ async def progress_by_item(pledge: Pledge) -> list[tuple[PledgeItem, list[Pledge
     return [(item, entries[item.id]) for item in items]
 
 
+async def progress_photo(pledge: Pledge, entry_id: int) -> PledgeProgress:
+    """The progress entry ``entry_id`` of ``pledge``, if it has a photo."""
+    entry = await PledgeProgress.get_or_none(id=entry_id, pledge=pledge, photo_file_id__not_isnull=True)
+    if entry is None:
+        raise NotFound(N_("No such photo in this pledge's progress log."))
+    return entry
+
+
 async def pledges_awaiting_summary(year: int, published_by: datetime) -> list[Pledge]:
     """Members' pledges of ``year`` published by ``published_by`` and without a half-year summary."""
     return await Pledge.filter(

@@ -76,6 +76,46 @@ async def test_real_token_never_starts_the_sandbox(tmp_path):
         assert running.sandbox is None
 
 
+async def test_a_panel_run_without_the_bot_fetches_members_photos_with_the_token(tmp_path):
+    """`xianfeng admin` with BOT_TOKEN: the panel has its own Bot API client, for photos only."""
+    from html import unescape
+
+    from bot.sandbox import SandboxServer
+    from models.audit import Actor
+    from models.org import OrgKind, OrgUnit, create_org_unit
+    from models.pledges import ItemKind, PledgeProgress, add_item, pledge_for
+    from tests import factories
+
+    sandbox = SandboxServer()
+    await sandbox.start()
+    try:
+        settings = settings_for(tmp_path, bot_token=sandbox.token, telegram_api_url=sandbox.url)
+        async with AsyncExitStack() as stack:
+            running = await start(settings, stack, bot=False, scheduler=False)
+            assert running.bot is None and running.sandbox is None
+            street = await create_org_unit("东风街道", OrgKind.STREET, await OrgUnit.get(parent=None))
+            community = await create_org_unit("南园社区", OrgKind.COMMUNITY, street)
+            member = await factories.member(await create_org_unit("第一支部", OrgKind.BRANCH, community))
+            pledge = await pledge_for(member, 2026, Actor(member=member))
+            item = await add_item(pledge, ItemKind.PRACTICAL, "走访独居老人", Actor(member=member))
+            photo = b"\xff\xd8\xff\xe0 a photo"
+            stored = sandbox.state.store_file(photo, folder="photos", mime_type="image/jpeg", extension="jpg")
+            entry = await PledgeProgress.create(pledge=pledge, item=item, text="走访",
+                                                photo_file_id=stored.file_id)
+
+            jar = aiohttp.CookieJar(unsafe=True)
+            async with aiohttp.ClientSession(running.admin_url, cookie_jar=jar) as http:
+                form = await (await http.get("login")).text()
+                token = unescape(re.search(r'name="csrf_token" value="([^"]+)"', form).group(1))
+                await http.post("login", data={"username": running.first_admin.username,
+                                               "password": running.first_admin.password,
+                                               "csrf_token": token})
+                async with http.get(f"pledges/{pledge.id}/progress/{entry.id}/photo") as response:
+                    assert response.status == 200 and await response.read() == photo
+    finally:
+        await sandbox.stop()
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 async def test_xianfeng_run_process_prints_banner_and_stops_on_sigterm(tmp_path):
     env = {

@@ -159,6 +159,7 @@ async def start(
             settings,
             bot_username=lambda: running.bot_username or DEFAULT_BOT_USERNAME,
             sandbox_chat_url=running.sandbox.chat_page_url if running.sandbox else None,
+            files_bot=running.bot or panel_files_bot(settings, stack),
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -174,6 +175,16 @@ async def start(
 
     running.ready_seconds = time.perf_counter() - began
     return running
+
+
+def panel_files_bot(settings: Settings, stack: AsyncExitStack) -> Bot | None:
+    """A Bot API client for a panel running without the bot (``xianfeng admin``): it only
+    fetches the photos members sent. None without a token: the sandbox runs with the bot."""
+    if not settings.bot_token:
+        return None
+    files_bot = create_bot(settings.bot_token, settings.telegram_api_url)
+    stack.push_async_callback(files_bot.session.close)
+    return files_bot
 
 
 async def start_bot(settings: Settings, stack: AsyncExitStack, running: Running) -> None:

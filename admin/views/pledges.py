@@ -31,6 +31,7 @@ from admin.forms import (
     translated_options,
 )
 from admin.i18n import gettext_of, locale_of
+from admin.keys import FILES_BOT
 from admin.labels import MEMBER_FIELD_LABELS
 from admin.listing import (
     SEARCH_MAX,
@@ -443,6 +444,7 @@ async def detail_page(
             "owner": owner_name(pledge),
             "branch_name": await pledge.branch.full_name(" / "),
             "items": await progress_by_item(pledge),
+            "photos_shown": FILES_BOT in request.app,
             "history": await history(pledge),
             "actor_of": wording_of(request).actor,
             "may_edit": not scope.read_only and pledge.status in EDITABLE,

@@ -1,4 +1,5 @@
-"""A branch secretary returns a member's pledge with guidance, then approves the revised one.
+"""A branch secretary returns a member's pledge with guidance, then approves the revised one;
+a photo a member sent with a progress entry shows on the pledge's page.
 
 The panel runs on a real port against the test database; Chromium drives it like a secretary.
 """
@@ -10,13 +11,24 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from admin.app import create_admin_app
+from bot.sandbox.media import TINY_PNG
 from models.admins import Role
 from models.audit import Actor
 from models.clock import current_year
 from models.members import TelegramUser
 from models.outbox import OutboxMessage
-from models.pledges import ItemKind, Pledge, PledgeStatus, add_item, pledge_for, submit
+from models.pledges import (
+    ItemKind,
+    Pledge,
+    PledgeItem,
+    PledgeProgress,
+    PledgeStatus,
+    add_item,
+    pledge_for,
+    submit,
+)
 from tests import factories
+from tests.e2e.conftest import log_in_first_admin
 from xianfeng.settings import Settings
 
 
@@ -82,3 +94,18 @@ async def test_return_with_guidance_then_approve_the_revision(db, page, tmp_path
     kinds = await OutboxMessage.filter(chat_id=7001).order_by("id").values_list("kind", flat=True)
     assert kinds == ["pledge.returned", "pledge.approved"]
     assert await Pledge.filter(status=PledgeStatus.SUBMITTED).count() == 0
+
+
+async def test_a_photo_sent_with_a_progress_entry_shows_on_the_pledge_page(page, product):
+    """The photo comes from the sandbox's Bot API through the panel, past its CSP, into Chromium."""
+    item = await PledgeItem.filter(pledge__status=PledgeStatus.PUBLISHED).order_by("id").first()
+    stored = product.sandbox.state.store_file(TINY_PNG, folder="photos", mime_type="image/png", extension="jpg")
+    await PledgeProgress.create(pledge_id=item.pledge_id, item=item, text="走访了 3 户独居老人",
+                                photo_file_id=stored.file_id)
+    admin = await log_in_first_admin(page, product)
+    await page.goto(f"{admin}/pledges/{item.pledge_id}")
+    photo = page.locator(".progress-photo img")
+    await photo.scroll_into_view_if_needed()
+    await photo.wait_for()
+    loaded = await photo.evaluate("img => img.decode().then(() => img.naturalWidth, () => 0)")
+    assert loaded == 1  # TINY_PNG is 1×1: the panel served it and the browser drew it
