@@ -149,7 +149,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/pledges/{pledge_id:\d+}/publish", pledges_review.publish_view, name="pledge.publish")
     router.add_post(r"/pledges/{pledge_id:\d+}/half-year", pledges_review.half_year_view, name="pledge.half_year")
     router.add_post(r"/pledges/{pledge_id:\d+}/assessment", pledges_review.assess_view, name="pledge.assess")
-    router.add_get(r"/pledges/{pledge_id:\d+}/progress/{entry_id:\d+}/photo", photos.progress_photo_view,
+    router.add_get(r"/pledges/{pledge_id:\d+}/progress/{entry_id:\d+}/photo", photos.pledge_progress_photo,
                    name="pledge.progress_photo")
     router.add_get(r"/public/notice/{token}", public(pledges_notice.public_notice), name="public.notice")
 
@@ -181,6 +181,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/wishes/new", wishes.new_wish_form, name="wish.new")
     router.add_post("/wishes/new", wishes.create_wish_view)
     router.add_get(r"/wishes/{wish_id:\d+}", wishes.wish_detail, name="wish")
+    router.add_get(r"/wishes/{wish_id:\d+}/progress/{note_id:\d+}/photo", photos.wish_note_photo,
+                   name="wish.progress_photo")
     router.add_post(r"/wishes/{wish_id:\d+}/publish", wishes.publish, name="wish.publish")
     router.add_post(r"/wishes/{wish_id:\d+}/reject", wishes.reject, name="wish.reject")
     router.add_post(r"/wishes/{wish_id:\d+}/release", wishes.release, name="wish.release")

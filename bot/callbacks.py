@@ -110,6 +110,12 @@ class WishNotDoneCallback(CallbackData, prefix="wn"):
     wish_id: int
 
 
+class WishPhotoCallback(CallbackData, prefix="wi"):
+    """The resident asks to see the photo of a progress note on their wish."""
+
+    note_id: int
+
+
 class WishRateCallback(CallbackData, prefix="wz"):
     wish_id: int
     satisfaction: Satisfaction

@@ -115,8 +115,9 @@ async def wish_progress(wish: Wish, progress: WishProgress) -> OutboxMessage | N
     _ = to.gettext
     text = _("📝 News about your wish “{wish}”:\n\n{note}").format(
         wish=excerpt(wish.text), note=escape(progress.text))
+    keyboard = wish_keyboards.see_note_photo(progress, to.gettext) if progress.photo_file_id else None
     return await to.send(
-        text, kind="wish.progress", dedup_key=f"wish:{wish.id}:progress:{progress.id}"
+        text, kind="wish.progress", dedup_key=f"wish:{wish.id}:progress:{progress.id}", keyboard=keyboard,
     )
 
 

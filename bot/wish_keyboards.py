@@ -34,6 +34,7 @@ from bot.callbacks import (
     WishFormAction,
     WishFormCallback,
     WishNotDoneCallback,
+    WishPhotoCallback,
     WishRateCallback,
 )
 from bot.keyboard_builder import InlineKeyboardBuilder
@@ -47,6 +48,7 @@ from models.wishes import (
     Satisfaction,
     Wish,
     WishCategory,
+    WishProgress,
     WishStatus,
 )
 
@@ -156,6 +158,13 @@ def withdraw_confirmation(wish: Wish) -> InlineKeyboardMarkup:
         )],
         [_menu_button(MenuAction.MY_WISHES, _("⬅️ Back"))],
     ])
+
+
+def see_note_photo(note: WishProgress, gettext: Gettext) -> InlineKeyboardMarkup:
+    """Sent with a progress note that has a photo: the resident taps to see it."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=gettext("📷 See the photo"), callback_data=WishPhotoCallback(note_id=note.id).pack(),
+    )]])
 
 
 def confirm_fulfilment(wish: Wish, gettext: Gettext) -> InlineKeyboardMarkup:

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 from locales import N_
 from models import audit
 from models.clock import local_today
-from models.errors import DomainError, PermissionDenied, ValidationError
+from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.members import Member, TelegramUser, related
 from models.membership import PHONE_RE
 from models.org import OrgKind, OrgUnit
@@ -148,6 +148,7 @@ class WishProgress(Model):
     )
     member = fields.ForeignKeyField("models.Member", related_name="wish_progress", on_delete=fields.CASCADE)
     text = fields.CharField(max_length=TEXT_MAX)
+    photo_file_id = fields.CharField(max_length=200, null=True)  # Telegram's; the photo stays there
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -253,11 +254,14 @@ def _require_claimant(wish: Wish, member: Member) -> None:
         raise PermissionDenied(N_("Only the member who claimed this wish can do this."))
 
 
-async def add_progress(wish: Wish, member: Member, text: str) -> WishProgress:
+async def add_progress(
+    wish: Wish, member: Member, text: str, *, photo_file_id: str | None = None,
+) -> WishProgress:
     _require_claimant(wish, member)
     if wish.status != WishStatus.CLAIMED:
         raise DomainError(N_("Progress can only be added while the wish is being worked on."))
-    return await WishProgress.create(wish=wish, member=member, text=clean_text(text, TEXT_MAX, "text"))
+    return await WishProgress.create(wish=wish, member=member, text=clean_text(text, TEXT_MAX, "text"),
+                                     photo_file_id=photo_file_id)
 
 
 async def release_wish(wish: Wish, actor: audit.Actor, reason: str) -> Wish:
@@ -445,6 +449,20 @@ async def public_wall(community: OrgUnit, now: datetime | None = None) -> list[W
 async def all_progress(wish: Wish) -> list[WishProgress]:
     """Every progress note of the wish, by any claimant it has had, oldest first."""
     return await WishProgress.filter(wish_id=wish.id).select_related("member").order_by("id")
+
+
+async def note_photo(wish: Wish, note_id: int) -> WishProgress:
+    """The progress note ``note_id`` of ``wish``, if it has a photo."""
+    note = await WishProgress.get_or_none(id=note_id, wish_id=wish.id, photo_file_id__not_isnull=True)
+    if note is None:
+        raise NotFound(N_("No such photo in this wish's progress notes."))
+    return note
+
+
+async def note_photo_for_resident(note_id: int, resident: TelegramUser) -> WishProgress | None:
+    """A progress note with a photo on a wish ``resident`` made (ids from buttons are never trusted)."""
+    return await WishProgress.get_or_none(
+        id=note_id, wish__resident_id=resident.id, photo_file_id__not_isnull=True)
 
 
 async def wish_history(wish: Wish) -> list[audit.AuditEntry]:

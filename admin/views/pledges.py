@@ -31,7 +31,6 @@ from admin.forms import (
     translated_options,
 )
 from admin.i18n import gettext_of, locale_of
-from admin.keys import FILES_BOT
 from admin.labels import MEMBER_FIELD_LABELS
 from admin.listing import (
     SEARCH_MAX,
@@ -46,6 +45,7 @@ from admin.listing import (
 )
 from admin.templating import render
 from admin.views.members import branch_label
+from admin.views.photos import photos_shown
 from locales import N_
 from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
@@ -444,7 +444,7 @@ async def detail_page(
             "owner": owner_name(pledge),
             "branch_name": await pledge.branch.full_name(" / "),
             "items": await progress_by_item(pledge),
-            "photos_shown": FILES_BOT in request.app,
+            "photos_shown": photos_shown(request),
             "history": await history(pledge),
             "actor_of": wording_of(request).actor,
             "may_edit": not scope.read_only and pledge.status in EDITABLE,

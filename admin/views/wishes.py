@@ -40,6 +40,7 @@ from admin.listing import (
 )
 from admin.templating import render
 from admin.views import member_path
+from admin.views.photos import photos_shown
 from admin.views.public_wall import wall_url
 from bot import notify
 from locales import N_
@@ -394,6 +395,7 @@ async def _detail_page(
         {
             "wish": wish,
             "progress": await all_progress(wish),
+            "photos_shown": photos_shown(request),
             "history": await wish_history(wish),
             "actor_of": _history_actor(request),
             "suggestions": suggestions,

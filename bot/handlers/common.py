@@ -96,5 +96,21 @@ async def expect_text(message: Message) -> None:
     ))
 
 
+async def expect_text_or_photo(message: Message) -> None:
+    """Anything else where a progress note (text, or a photo with a caption) is expected."""
+    await message.answer(
+        _("Please write a few words, or send a photo with a caption. To stop, send /cancel."))
+
+
+async def captioned_photo(message: Message) -> tuple[str, str] | None:
+    """A progress photo's caption and its largest size's file id; asks again without a caption."""
+    if not message.caption:
+        await message.answer(
+            _("Please send the photo again with a caption: a few words about what you did."))
+        return None
+    largest = max(message.photo, key=lambda size: size.width * size.height)
+    return message.caption, largest.file_id
+
+
 async def expect_button(message: Message) -> None:
     await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))

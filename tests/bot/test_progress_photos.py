@@ -1,6 +1,7 @@
-"""A photo a member sends the bot with a progress entry, seen by the secretaries in the panel.
+"""Photos members send the bot: with a pledge's progress entry, or with a progress note on a
+wish they took on (the resident sees that one in the bot). Secretaries see both in the panel.
 
-The member sends it through the sandbox like any user; the panel fetches it back from the
+Members send them through the sandbox like any user; the panel fetches them back from the
 sandbox's Bot API (getFile, then the download) with the bot's token.
 """
 
@@ -14,14 +15,21 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from admin.app import create_admin_app
 from bot.app import create_bot
+from bot.sandbox.client import message_content
 from models.admins import AdminUser, Role
+from models.members import TelegramUser
 from models.pledges import PledgeItem, PledgeProgress, approve
 from models.scope import Scope
+from models.wishes import WishProgress, add_progress, claim_wish
 from tests import factories
 from tests.admin.conftest import login, zh
 from tests.bot.test_pledges_flow import (
     bound_member,
+    buttons,
+    deliver,
+    forge,
     reply_to,
+    screen,
     secretary,
     submitted_pledge,
     tap,
@@ -148,3 +156,57 @@ async def test_without_a_bot_token_the_panel_says_why_it_shows_no_photo(harness,
     assert "<img" not in page and unescape(why) in unescape(page)
     response = await browser.get(f"/pledges/{pledge.id}/progress/{entry.id}/photo")
     assert response.status == 503 and why in unescape(await response.text())
+
+
+# --------------------------------------------------------------------------- wishes
+
+
+async def test_a_photo_with_a_wish_note_reaches_the_resident_and_the_community(harness, org, panel):
+    claimant = await bound_member(harness, org.nanyuan_1, 9961, residence_community=org.nanyuan.id)
+    await harness.client.user(9962, "居民", started=True)
+    wish = await factories.published_wish(org.nanyuan, "想请人帮忙买药", resident=await TelegramUser.create(id=9962))
+    await harness.say(9961, "/menu")
+    await tap(harness, 9961, "心愿墙")
+    await tap(harness, 9961, "认领第 1 条")
+    await tap(harness, 9961, "填写进展")
+    prompt = message_content(await screen(harness, 9961))
+    assert "照片" in prompt
+    assert "带说明文字的照片" in await reply_to(harness, 9961, await harness.client.send_sticker(9961))
+    assert "说明文字" in await reply_to(harness, 9961, await harness.client.send_photo(9961, JPEG))
+    saved = await reply_to(harness, 9961, await harness.client.send_photo(9961, JPEG, caption="药已买好<送到家>"))
+    assert "进展已保存" in saved and "药已买好<送到家> 📷" in saved  # shown literally
+    note = await WishProgress.get(wish_id=wish.id)
+    assert note.photo_file_id and note.text == "药已买好<送到家>"
+
+    await deliver(harness)
+    news = await screen(harness, 9962)
+    assert "药已买好<送到家>" in message_content(news) and buttons(news) == ["📷 查看照片"]
+    await tap(harness, 9962, "查看照片")
+    photo = await screen(harness, 9962)
+    assert photo["kind"] == "photo" and "药已买好" in message_content(photo)
+
+    # The photo button of a note on someone else's wish, or of a note without a photo: refused.
+    await wish.refresh_from_db()  # claimed in the bot since
+    text_only = await add_progress(wish, claimant, "下午再去一趟")
+    other = await factories.published_wish(org.nanyuan, "别人的心愿", resident=await TelegramUser.create(id=9963))
+    await claim_wish(other, claimant)
+    others_photo = await add_progress(other, claimant, "照片", photo_file_id=note.photo_file_id)
+    for note_id in (text_only.id, others_photo.id, 999999):
+        answer = await forge(harness, 9962, f"wi:{note_id}")
+        assert answer["show_alert"] and "按钮" in answer["text"], note_id
+    assert (await screen(harness, 9962))["message_id"] == photo["message_id"]  # nothing more sent
+
+    await factories.admin("nanyuan", Role.COMMUNITY_SECRETARY, org.nanyuan)
+    await factories.admin("xinfeng", Role.COMMUNITY_SECRETARY, org.xinfeng)
+    community = await panel(harness.bot, "nanyuan")
+    page = await (await community.get(f"/wishes/{wish.id}")).text()
+    photo_url = f"/wishes/{wish.id}/progress/{note.id}/photo"
+    assert f'<img src="{photo_url}"' in page and page.count("<img src=") == 1
+    assert await (await community.get(photo_url)).read() == JPEG
+    for path in (f"/wishes/{wish.id}/progress/{text_only.id}/photo",
+                 f"/wishes/{other.id}/progress/{note.id}/photo"):
+        response = await community.get(path)
+        assert response.status == 404
+        assert zh("No such photo in this wish's progress notes.") in await response.text()
+    outsider = await panel(harness.bot, "xinfeng")
+    assert (await outsider.get(photo_url)).status == 404

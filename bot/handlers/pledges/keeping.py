@@ -16,7 +16,14 @@ from bot.callbacks import (
     PledgeItemCallback,
     PledgePhotoCallback,
 )
-from bot.handlers.common import ask, expect_text, show, stale_button
+from bot.handlers.common import (
+    ask,
+    captioned_photo,
+    expect_text,
+    expect_text_or_photo,
+    show,
+    stale_button,
+)
 from bot.handlers.pledges.screen import (
     actor,
     finish_step,
@@ -70,12 +77,9 @@ async def progress_written(message: Message, state: FSMContext, member: Member) 
 
 
 async def progress_photo(message: Message, state: FSMContext, member: Member) -> None:
-    if not message.caption:
-        await message.answer(
-            _("Please send the photo again with a caption: a few words about what you did."))
-        return
-    largest = max(message.photo, key=lambda size: size.width * size.height)
-    await save_progress(message, state, member, message.caption, photo_file_id=largest.file_id)
+    if photo := await captioned_photo(message):
+        caption, file_id = photo
+        await save_progress(message, state, member, caption, photo_file_id=file_id)
 
 
 async def save_progress(
@@ -87,11 +91,6 @@ async def save_progress(
     if await finish_step(message, state, member, entry):
         text, markup = await item_screen(item, _("📌 Progress saved."))
         await message.answer(text, reply_markup=markup)
-
-
-async def expect_progress(message: Message) -> None:
-    await message.answer(
-        _("Please write a few words, or send a photo with a caption. To stop, send /cancel."))
 
 
 async def photo_asked(query: CallbackQuery, callback_data: PledgePhotoCallback, member: Member) -> None:
@@ -158,7 +157,7 @@ def create_router() -> Router:
     )
     router.message.register(progress_written, PledgeInput.progress, F.text)
     router.message.register(progress_photo, PledgeInput.progress, F.photo)
-    router.message.register(expect_progress, PledgeInput.progress)
+    router.message.register(expect_text_or_photo, PledgeInput.progress)
     router.callback_query.register(photo_asked, PledgePhotoCallback.filter())
     router.callback_query.register(history_asked, action(F.action == PledgeAction.HISTORY))
     router.callback_query.register(summary_asked, action(F.action == PledgeAction.SUMMARY))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
@@ -15,7 +14,14 @@ from tortoise.transactions import in_transaction
 
 from bot import notify, wish_keyboards
 from bot.callbacks import ClaimedAction, ClaimedWishCallback, MenuAction, MenuCallback
-from bot.handlers.common import ask_below, expect_text, show, stale_button
+from bot.handlers.common import (
+    ask_below,
+    captioned_photo,
+    expect_text,
+    expect_text_or_photo,
+    show,
+    stale_button,
+)
 from bot.states import ClaimedWishInput
 from bot.texts import excerpt, local_date
 from bot.wish_texts import category_label, deadline_text, service_line
@@ -64,7 +70,8 @@ async def claimed_wish_text(wish: Wish) -> str:
     notes = await latest_progress(wish, PROGRESS_SHOWN)
     if notes:
         lines += ["", _("<b>Your progress notes</b>")]
-        lines += [f"• {local_date(note.created_at)} {escape(note.text)}" for note in notes]
+        lines += [f"• {local_date(note.created_at)} {escape(note.text)}{' 📷' if note.photo_file_id else ''}"
+                  for note in notes]
     return "\n".join(lines)
 
 
@@ -113,8 +120,8 @@ async def ask_progress(
 ) -> None:
     if wish := await held_wish(query, callback_data, member):
         await ask_for_text(query, state, wish, ClaimedWishInput.progress, _(
-            "📝 Write a short progress note about this wish (at most {count} characters). "
-            "The resident will see it."
+            "📝 Write a short progress note about this wish (at most {count} characters), or send "
+            "a photo with the note as its caption. The resident will see it."
         ).format(count=TEXT_MAX))
 
 
@@ -152,9 +159,21 @@ async def wish_of_conversation(message: Message, state: FSMContext, member: Memb
 
 
 async def progress_written(message: Message, state: FSMContext, member: Member) -> None:
+    await save_progress(message, state, member, message.text)
+
+
+async def progress_photo(message: Message, state: FSMContext, member: Member) -> None:
+    if photo := await captioned_photo(message):
+        caption, file_id = photo
+        await save_progress(message, state, member, caption, photo_file_id=file_id)
+
+
+async def save_progress(
+    message: Message, state: FSMContext, member: Member, text: str, photo_file_id: str | None = None,
+) -> None:
     if wish := await wish_of_conversation(message, state, member):
         async with in_transaction():
-            progress = await add_progress(wish, member, message.text)
+            progress = await add_progress(wish, member, text, photo_file_id=photo_file_id)
             await notify.wish_progress(wish, progress)
         await state.clear()
         saved = _("Progress saved.")
@@ -196,8 +215,8 @@ def create_router() -> Router:
     router.callback_query.register(ask_release_reason, action(F.action == ClaimedAction.RELEASE))
     router.callback_query.register(done, action(F.action == ClaimedAction.DONE))
     router.message.register(progress_written, ClaimedWishInput.progress, F.text)
+    router.message.register(progress_photo, ClaimedWishInput.progress, F.photo)
+    router.message.register(expect_text_or_photo, ClaimedWishInput.progress)
     router.message.register(release_reason_written, ClaimedWishInput.release_reason, F.text)
-    router.message.register(
-        expect_text, StateFilter(ClaimedWishInput.progress, ClaimedWishInput.release_reason)
-    )
+    router.message.register(expect_text, ClaimedWishInput.release_reason)
     return router

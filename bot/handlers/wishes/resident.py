@@ -1,5 +1,5 @@
-"""A resident's wishes after submitting: the list with statuses, withdrawing one,
-confirming fulfilment and rating it (from the "done" notification)."""
+"""A resident's wishes after submitting: the list with statuses, withdrawing one, the photo
+of a progress note, confirming fulfilment and rating it (from the "done" notification)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot.callbacks import (
     MyWishCallback,
     WishConfirmCallback,
     WishNotDoneCallback,
+    WishPhotoCallback,
     WishRateCallback,
 )
 from bot.handlers.common import show, stale_button
@@ -33,6 +34,7 @@ from models.wishes import (
     WishStatus,
     confirm_fulfilled,
     get_resident_wish,
+    note_photo_for_resident,
     rate_wish,
     reopen_wish,
     resident_actor,
@@ -157,6 +159,15 @@ async def rated(query: CallbackQuery, callback_data: WishRateCallback, tg_user: 
     await query.answer()
 
 
+async def photo_asked(query: CallbackQuery, callback_data: WishPhotoCallback, tg_user: TelegramUser) -> None:
+    note = await note_photo_for_resident(callback_data.note_id, tg_user)
+    if note is None:
+        await stale_button(query)
+        return
+    await query.message.answer_photo(note.photo_file_id, caption=excerpt(note.text))
+    await query.answer()
+
+
 def rating_text(satisfaction: Satisfaction) -> str:
     return _("Your rating: {rating}. Thank you!").format(rating=_(SATISFACTION_LABELS[satisfaction]))
 
@@ -171,4 +182,5 @@ def create_router() -> Router:
     router.callback_query.register(fulfilment_confirmed, WishConfirmCallback.filter())
     router.callback_query.register(not_done, WishNotDoneCallback.filter())
     router.callback_query.register(rated, WishRateCallback.filter())
+    router.callback_query.register(photo_asked, WishPhotoCallback.filter())
     return router
