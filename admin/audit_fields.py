@@ -83,6 +83,7 @@ FIELD_LABELS: dict[str, str] = {
     "photo_file_id": N_("Photo (Telegram file)"),
     "place": COMMUNITY_FIELD_LABELS["place"],
     "pledge_id": N_("Pledge (no.)"),
+    "progress_note": N_("Progress note"),
     "post_id": N_("Post (no.)"),
     "promoted": N_("Moved up from the waiting list (sign-up no.)"),
     "recipients": N_("Recipients"),

@@ -98,6 +98,7 @@ WISH_ACTION_LABELS = {
     "wish.withdraw": N_("Withdrawn by the resident"),
     "wish.claim": N_("Claimed"),
     "wish.release": N_("Released back to the wall"),
+    "wish.progress": N_("Progress note added"),
     "wish.done": N_("Marked as done by the claimant"),
     "wish.not_done": N_("Not done yet: back to the claimant"),
     "wish.fulfil": N_("Fulfilment confirmed"),

@@ -260,8 +260,13 @@ async def add_progress(
     _require_claimant(wish, member)
     if wish.status != WishStatus.CLAIMED:
         raise DomainError(N_("Progress can only be added while the wish is being worked on."))
-    return await WishProgress.create(wish=wish, member=member, text=clean_text(text, TEXT_MAX, "text"),
-                                     photo_file_id=photo_file_id)
+    note_text = clean_text(text, TEXT_MAX, "text")
+    after = {"progress_note": note_text} | ({"photo_file_id": photo_file_id} if photo_file_id else {})
+    async with in_transaction():
+        note = await WishProgress.create(wish=wish, member=member, text=note_text, photo_file_id=photo_file_id)
+        await audit.record(audit.Actor(member=member), "wish.progress", wish, org_id=wish.community_id,
+                           after=after)
+    return note
 
 
 async def release_wish(wish: Wish, actor: audit.Actor, reason: str) -> Wish:

@@ -17,6 +17,7 @@ from admin.app import create_admin_app
 from bot.app import create_bot
 from bot.sandbox.client import message_content
 from models.admins import AdminUser, Role
+from models.audit import AuditEntry
 from models.members import TelegramUser
 from models.pledges import PledgeItem, PledgeProgress, approve
 from models.scope import Scope
@@ -177,6 +178,9 @@ async def test_a_photo_with_a_wish_note_reaches_the_resident_and_the_community(h
     assert "进展已保存" in saved and "药已买好<送到家> 📷" in saved  # shown literally
     note = await WishProgress.get(wish_id=wish.id)
     assert note.photo_file_id and note.text == "药已买好<送到家>"
+    logged = await AuditEntry.get(action="wish.progress", object_id=str(wish.id))
+    assert (logged.actor_member_id, logged.org_id) == (claimant.id, org.nanyuan.id)
+    assert logged.after == {"progress_note": note.text, "photo_file_id": note.photo_file_id}
 
     await deliver(harness)
     news = await screen(harness, 9962)
@@ -202,6 +206,7 @@ async def test_a_photo_with_a_wish_note_reaches_the_resident_and_the_community(h
     page = await (await community.get(f"/wishes/{wish.id}")).text()
     photo_url = f"/wishes/{wish.id}/progress/{note.id}/photo"
     assert f'<img src="{photo_url}"' in page and page.count("<img src=") == 1
+    assert page.count(zh("Progress note added")) == 2  # in the wish's history, one per note
     assert await (await community.get(photo_url)).read() == JPEG
     for path in (f"/wishes/{wish.id}/progress/{text_only.id}/photo",
                  f"/wishes/{other.id}/progress/{note.id}/photo"):
