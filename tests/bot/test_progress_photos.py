@@ -171,7 +171,7 @@ async def test_a_photo_with_a_wish_note_reaches_the_resident_and_the_community(h
     await tap(harness, 9961, "认领第 1 条")
     await tap(harness, 9961, "填写进展")
     prompt = message_content(await screen(harness, 9961))
-    assert "照片" in prompt
+    assert "照片" in prompt and "居民可以看到" in prompt
     assert "带说明文字的照片" in await reply_to(harness, 9961, await harness.client.send_sticker(9961))
     assert "说明文字" in await reply_to(harness, 9961, await harness.client.send_photo(9961, JPEG))
     saved = await reply_to(harness, 9961, await harness.client.send_photo(9961, JPEG, caption="药已买好<送到家>"))
@@ -215,3 +215,15 @@ async def test_a_photo_with_a_wish_note_reaches_the_resident_and_the_community(h
         assert zh("No such photo in this wish's progress notes.") in await response.text()
     outsider = await panel(harness.bot, "xinfeng")
     assert (await outsider.get(photo_url)).status == 404
+
+
+async def test_a_claimant_is_not_told_a_resident_outside_the_bot_will_see_the_note(harness, org):
+    claimant = await bound_member(harness, org.nanyuan_1, 9971, residence_community=org.nanyuan.id)
+    on_paper = await factories.published_wish(org.nanyuan, "纸上收集的心愿")  # entered in the panel
+    await claim_wish(on_paper, claimant)
+    await harness.say(9971, "/menu")
+    await tap(harness, 9971, "我认领的心愿")
+    await tap(harness, 9971, "查看第 1 条")
+    await tap(harness, 9971, "填写进展")
+    prompt = message_content(await screen(harness, 9971))
+    assert "社区可以看到" in prompt and "居民" not in prompt

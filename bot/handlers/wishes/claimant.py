@@ -119,10 +119,13 @@ async def ask_progress(
     query: CallbackQuery, callback_data: ClaimedWishCallback, member: Member, state: FSMContext,
 ) -> None:
     if wish := await held_wish(query, callback_data, member):
-        await ask_for_text(query, state, wish, ClaimedWishInput.progress, _(
-            "📝 Write a short progress note about this wish (at most {count} characters), or send "
-            "a photo with the note as its caption. The resident will see it."
-        ).format(count=TEXT_MAX))
+        if wish.resident_id is not None:
+            prompt = _("📝 Write a short progress note about this wish (at most {count} characters), or "
+                       "send a photo with the note as its caption. The resident will see it.")
+        else:  # entered in the panel: the resident is not in the bot
+            prompt = _("📝 Write a short progress note about this wish (at most {count} characters), or "
+                       "send a photo with the note as its caption. The community will see it.")
+        await ask_for_text(query, state, wish, ClaimedWishInput.progress, prompt.format(count=TEXT_MAX))
 
 
 async def ask_release_reason(
