@@ -21,11 +21,13 @@ from aiogram.types import InlineKeyboardMarkup
 from tortoise.transactions import in_transaction
 
 from bot import wish_keyboards
+from bot.points_texts import standing_after
 from bot.texts import Gettext, excerpt
 from locales import default_locale, translations
 from models.audit import AuditEntry
 from models.members import Member, TelegramUser, preferred_locale
 from models.outbox import OutboxMessage, enqueue
+from models.points import CardSource, awarded_card
 from models.wishes import (
     SATISFACTION_LABELS,
     Wish,
@@ -191,6 +193,8 @@ async def wish_fulfilled(wish: Wish) -> OutboxMessage | None:
         rating = _(SATISFACTION_LABELS[wish.satisfaction])
         lines.append(_("The resident's rating: {rating}").format(rating=rating))
     lines.append(_("A contribution card has been recorded for you."))
+    if (card := await awarded_card(CardSource.WISH, wish.id, wish.claimant_id)) is not None:
+        lines.append(await standing_after(card, _))
     return await to.send("\n\n".join(lines), kind="wish.fulfilled", dedup_key=f"wish:{wish.id}:fulfilled")
 
 

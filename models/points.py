@@ -91,7 +91,7 @@ async def award_card(
 ) -> PointCard | None:
     """Record one card; returns None when this source was already awarded to this member."""
     when = when or datetime.now(UTC)
-    key = None if source == CardSource.MANUAL else f"{source}:{source_id}:{member.id}"
+    key = None if source == CardSource.MANUAL else _award_key(source, source_id, member.id)
     if source == CardSource.MANUAL and not reason.strip():
         raise ValidationError(N_("A reason is required."), field="reason")
     try:
@@ -106,6 +106,16 @@ async def award_card(
         return None
     await audit.record(actor, "card.award", card, org_id=member.branch_id, after=card.snapshot())
     return card
+
+
+def _award_key(source: CardSource, source_id: int | None, member_id: int) -> str:
+    """What makes an activity's or a wish's card one per member."""
+    return f"{source}:{source_id}:{member_id}"
+
+
+async def awarded_card(source: CardSource, source_id: int, member_id: int) -> PointCard | None:
+    """The card an activity or a wish gave the member, if it did."""
+    return await PointCard.get_or_none(award_key=_award_key(source, source_id, member_id))
 
 
 async def issue_manual_card(scope, member_id: int, reason: str, *, when: datetime | None = None) -> PointCard:

@@ -43,7 +43,7 @@ from admin.listing import (
     org_filter,
 )
 from admin.templating import render
-from bot import notify_community
+from bot import notify_community, notify_points
 from locales import N_
 from models.activities import (
     ACTIVITY_STATUS_LABELS,
@@ -714,8 +714,11 @@ async def activity_attendance(request: web.Request) -> web.StreamResponse:
         return await _activity_page(request, activity, status=422,
                                     attendance=FormState(values, {"": error.render(gettext_of(request))}))
     try:
-        await mark_attendance(signup, SignUpStatus(values["status"]), current_actor(request),
-                              scope=current_scope(request))
+        async with in_transaction():
+            await mark_attendance(signup, SignUpStatus(values["status"]), current_actor(request),
+                                  scope=current_scope(request))
+            if signup.status == SignUpStatus.ATTENDED:
+                await notify_points.attendance_card(signup)
     except (ValidationError, DomainError) as error:
         return await _activity_page(request, activity, status=422,
                                     attendance=FormState(values, {"": error.render(gettext_of(request))}))

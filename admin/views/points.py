@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from admin.auth import current_scope
 from admin.excel import xlsx_response
@@ -31,6 +32,7 @@ from admin.listing import Column, Filter, Input, ListSpec, label_options, org_fi
 from admin.templating import render
 from admin.views import member_path
 from admin.views.members import branch_label
+from bot import notify_points
 from locales import N_
 from models.activities import Activity
 from models.awards import (
@@ -195,7 +197,9 @@ async def card_revoke(request: web.Request) -> web.StreamResponse:
     scope.require_write()
     values = form_values(await request.post(), ("reason",))
     try:
-        await revoke_card(scope, card.id, values["reason"])
+        async with in_transaction():
+            revocation = await revoke_card(scope, card.id, values["reason"])
+            await notify_points.card_revoked(revocation)
     except DomainError as error:
         if isinstance(error, (NotFound, PermissionDenied)):
             raise
@@ -239,7 +243,9 @@ async def issue_card(request: web.Request) -> web.StreamResponse:
         if member_id is None:
             raise ValidationError(N_("Choose a member."), field="member")
         # A member outside the organisation (a forged id) is a 404, like any other record.
-        card = await issue_manual_card(scope, member_id, values["reason"])
+        async with in_transaction():
+            card = await issue_manual_card(scope, member_id, values["reason"])
+            await notify_points.card_recorded(card)
     except ValidationError as error:
         errors = field_errors(error, gettext_of(request))
         return await _new_card_page(request, FormState(values, errors), status=422)

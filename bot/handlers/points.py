@@ -21,16 +21,14 @@ from bot.callbacks import MenuAction, MenuCallback
 from bot.handlers.common import BoundMember, members_only, show, stale_button
 from bot.keyboard_builder import InlineKeyboardBuilder
 from bot.paging import Page, nearest_years, page_buttons, page_of
+from bot.points_texts import card_sources, standing_text
 from bot.texts import fitted
-from models.activities import Activity
-from models.awards import Standing, community_of, leaderboard, set_leaderboard_opt_out, standing
+from models.awards import community_of, leaderboard, set_leaderboard_opt_out, standing
 from models.clock import current_year, zone
 from models.members import Member
-from models.points import CARD_SOURCE_LABELS, CardSource, PointCard, card_years_open_to, year_cards
-from models.wishes import Wish
+from models.points import CARD_SOURCE_LABELS, card_years_open_to, year_cards
 
 LEADERBOARD_SIZE = 10
-WISH_TEXT_SHOWN = 40
 CARDS_PER_PAGE = 15  # a busy volunteer's year (a card every Thursday) runs to several pages
 
 
@@ -58,52 +56,18 @@ class PointsYear(CallbackData, prefix="pty"):
     page: int = 0
 
 
-def standing_text(state: Standing) -> str:
-    award = escape(_(state.rule.name))
-    if state.is_over:  # how the year ended
-        if state.qualifies:
-            return _("🎉 {count} cards in {year}: you earned the {award} for that year. Thank you!").format(
-                count=state.total, award=award, year=state.year)
-        return _("{count} cards in {year}; the {award} needed {needed} more.").format(
-            count=state.total, needed=state.needed, award=award, year=state.year)
-    if state.qualifies:
-        return _("🎉 {count} cards this year: you have earned the {award} for {year}. Thank you!").format(
-            count=state.total, award=award, year=state.year)
-    return _("{count} cards this year; {needed} more for the {award} by 31 December.").format(
-        count=state.total, needed=state.needed, award=award)
-
-
-async def _sources(cards: list[PointCard]) -> dict[int, str]:
-    """What each card was for: the activity, the wish (shortened), or the reason given."""
-    activity_ids = [c.source_id for c in cards if c.source == CardSource.ACTIVITY and c.source_id]
-    wish_ids = [c.source_id for c in cards if c.source == CardSource.WISH and c.source_id]
-    titles = dict(await Activity.filter(id__in=activity_ids).values_list("id", "title")) if activity_ids else {}
-    wishes = dict(await Wish.filter(id__in=wish_ids).values_list("id", "text")) if wish_ids else {}
-    described = {}
-    for card in cards:
-        if card.source == CardSource.ACTIVITY:
-            detail = titles.get(card.source_id, "")
-        elif card.source == CardSource.WISH:
-            text = wishes.get(card.source_id, "")
-            detail = text if len(text) <= WISH_TEXT_SHOWN else text[:WISH_TEXT_SHOWN] + "…"
-        else:
-            detail = card.reason
-        described[card.id] = detail
-    return described
-
-
 async def my_points_page(member: Member, page: int = 0, year: int | None = None) -> tuple[str, Page]:
     """One page of the year's cards (numbered through the year) with the member's standing;
     what secretaries wrote (reasons up to 200 characters) is cut if the page would pass
     Telegram's limit."""
     year = year or current_year()
     cards = page_of(await year_cards(member, year), page, CARDS_PER_PAGE)
-    details = await _sources([card for card, _revoked in cards.items])
+    details = await card_sources([card for card, _revoked in cards.items])
     head = [_("<b>My contribution cards in {year}</b>").format(year=year), ""]
     if not cards.items:
         head.append(_("No cards yet this year. Take part in an activity or fulfil a micro-wish to earn one.")
                     if year == current_year() else _("No cards in {year}.").format(year=year))
-    tail = ["", standing_text(await standing(member, year)), *cards.footer()]
+    tail = ["", standing_text(await standing(member, year), _), *cards.footer()]
 
     def render(texts: list[str]) -> str:
         lines = list(head)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-
 from collections.abc import Callable
 
 import pytest_asyncio
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
+from aiohttp.test_utils import TestClient, TestServer
 
+from admin.app import create_admin_app
 from bot.app import create_bot, create_dispatcher
 from bot.sandbox import SandboxClient, SandboxServer
 from bot.webhook import WebhookServer
-
+from tests.admin.conftest import login
+from xianfeng.settings import Settings
 
 WEBHOOK_SECRET = "test-webhook-secret"
 
@@ -120,3 +122,28 @@ async def webhook_harness(org):
     """The same, with the bot on a webhook the sandbox delivers to."""
     async with running_harness(mode="webhook") as harness:
         yield harness
+
+
+@pytest_asyncio.fixture
+async def panel(harness):
+    """``await panel(files_bot, username)``: a browser logged into the panel as that panel user,
+    the panel fetching members' photos with ``files_bot`` (``harness.bot``: the sandbox's)."""
+    servers: list[TestServer] = []
+    clients: list[TestClient] = []
+    settings = Settings(_env_file=None, secret_key="test-secret-key", default_locale="zh_Hans")
+
+    async def open_panel(files_bot: Bot | None, username: str = "secretary") -> TestClient:
+        server = TestServer(create_admin_app(settings, bot_username="xianfeng_test_bot", files_bot=files_bot))
+        await server.start_server()
+        servers.append(server)
+        client = TestClient(server)
+        await client.start_server()
+        clients.append(client)
+        assert (await login(client, username)).status == 303
+        return client
+
+    yield open_panel
+    for client in clients:
+        await client.close()
+    for server in servers:
+        await server.close()

@@ -228,9 +228,11 @@ async def test_sign_up_waitlist_cancel_promote_and_check_in(harness, org):
     await harness.client.send_sticker(9302)
     assert "文字" in (await harness.client.wait_for_bot_message(9302))["text"]
     assert "签到码" in (await harness.say(9302, "000000" if activity.checkin_code != "000000" else "111111"))["text"]
-    assert "签到成功" in (await harness.say(9302, activity.checkin_code))["text"]
+    checked_in = (await harness.say(9302, activity.checkin_code))["text"]
+    assert "签到成功" in checked_in and "今年已获 1 张积分卡；12 月 31 日前再获 6 张即可获得奉献奖" in checked_in
     assert (await SignUp.get(id=promoted.id)).status == SignUpStatus.ATTENDED
     assert await PointCard.filter(member_id=second.id).count() == 1
+    assert not await OutboxMessage.filter(kind="card.recorded").exists()  # told in the answer
 
 
 async def test_check_in_is_offered_in_its_hours_and_the_screen_says_when(harness, org):
@@ -402,6 +404,9 @@ async def test_leader_records_attendance(harness, org):
     assert "已记录" in (await tap(harness, 9601, "1 ✅ 出勤"))["text"]
     assert (await SignUp.get(id=signup.id)).status == SignUpStatus.ATTENDED
     assert await PointCard.filter(member_id=volunteer.id).count() == 1
+    await deliver(harness)
+    told = message_content(await screen(harness, 9602))
+    assert "您获得了一张奉献积分卡" in told and "参加活动：义诊今天" in told and "今年已获 1 张积分卡" in told
     refused = await tap(harness, 9601, "1 ❌ 缺席")  # attended is final
     assert refused["show_alert"] and (await SignUp.get(id=signup.id)).status == SignUpStatus.ATTENDED
     assert "30" in (await forge(harness, 9601, f"cm:{early.id}:no_show"))["text"]  # too early

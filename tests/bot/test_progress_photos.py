@@ -10,10 +10,6 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest_asyncio
-from aiohttp.test_utils import TestClient, TestServer
-
-from admin.app import create_admin_app
 from bot.app import create_bot
 from bot.sandbox.client import message_content
 from models.admins import AdminUser, Role
@@ -23,7 +19,7 @@ from models.pledges import PledgeItem, PledgeProgress, approve
 from models.scope import Scope
 from models.wishes import WishProgress, add_progress, claim_wish
 from tests import factories
-from tests.admin.conftest import login, zh
+from tests.admin.conftest import zh
 from tests.bot.test_pledges_flow import (
     bound_member,
     buttons,
@@ -35,39 +31,10 @@ from tests.bot.test_pledges_flow import (
     submitted_pledge,
     tap,
 )
-from xianfeng.settings import Settings
 
 # A JPEG's first bytes, then anything: the sandbox keeps what it is sent, as Telegram keeps a photo.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
 _PHOTO_RE = re.compile(r'<img src="(/pledges/\d+/progress/\d+/photo)"')
-
-
-def settings() -> Settings:
-    return Settings(_env_file=None, secret_key="test-secret-key", default_locale="zh_Hans")
-
-
-@pytest_asyncio.fixture
-async def panel(harness):
-    """``await panel(files_bot)``: a browser logged into a panel fetching photos with that bot."""
-    servers: list[TestServer] = []
-    clients: list[TestClient] = []
-
-    async def open_panel(files_bot, username: str = "secretary") -> TestClient:
-        app = create_admin_app(settings(), bot_username="xianfeng_test_bot", files_bot=files_bot)
-        server = TestServer(app)
-        await server.start_server()
-        servers.append(server)
-        client = TestClient(server)
-        await client.start_server()
-        clients.append(client)
-        assert (await login(client, username)).status == 303
-        return client
-
-    yield open_panel
-    for client in clients:
-        await client.close()
-    for server in servers:
-        await server.close()
 
 
 async def member_sends_a_photo(harness, org, user_id: int, data: bytes, caption: str):

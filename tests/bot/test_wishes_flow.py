@@ -184,7 +184,8 @@ async def test_wish_from_resident_to_card(harness, org):
     assert "基本满意" in message_content(await harness.client.message(8001, done_message["message_id"]))
 
     await deliver(harness)
-    assert "积分卡" in message_content(await screen(harness, 8101))
+    thanked = message_content(await screen(harness, 8101))
+    assert "积分卡" in thanked and "今年已获 1 张积分卡；12 月 31 日前再获 6 张" in thanked  # and the standing
 
     # Privacy: the resident's name and phone reached the claimant only.
     assert RESIDENT_NAME not in wall["text"] and RESIDENT_PHONE not in wall["text"]

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from tortoise.transactions import in_transaction
 
 from bot import community_keyboards as kb
-from bot import notify_community
+from bot import notify_community, notify_points
 from bot.callbacks import (
     ActivityAction,
     ActivityCallback,
@@ -29,6 +29,7 @@ from bot.callbacks import (
 from bot.community_texts import activity_summary
 from bot.handlers.common import ask_below, expect_text, show, stale_button
 from bot.paging import page_of, page_of_query
+from bot.points_texts import standing_after
 from bot.states import CommunityInput
 from bot.texts import refusal_text
 from bot.wish_keyboards import cancel_only
@@ -57,6 +58,7 @@ from models.attendance import (
 from models.audit import Actor
 from models.errors import DomainError, ValidationError
 from models.members import Member
+from models.points import CardSource, awarded_card
 from models.signups import cancel_signup, sign_up, waitlist_position
 from models.teams import Team, is_leader
 
@@ -245,8 +247,11 @@ async def code_written(message: Message, state: FSMContext, member: Member) -> N
         await message.answer(refusal_text(error, _), reply_markup=kb.back_only())
         return
     await state.clear()
-    await message.answer(_("✅ You are checked in. A contribution card has been recorded for you. Thank you!"),
-                         reply_markup=kb.back_only())
+    card = await awarded_card(CardSource.ACTIVITY, activity.id, member.id)
+    lines = [_("✅ You are checked in. A contribution card has been recorded for you. Thank you!")]
+    if card is not None:
+        lines.append(await standing_after(card, _))
+    await message.answer("\n\n".join(lines), reply_markup=kb.back_only())
 
 
 # --------------------------------------------------------------------------- the leader's side
@@ -318,7 +323,10 @@ async def mark(query: CallbackQuery, callback_data: AttendanceMark, member: Memb
         await stale_button(query)
         return
     # Too early, cancelled activity, a final status: the error handler says so.
-    await mark_attendance(signup, callback_data.outcome, Actor(member=member))
+    async with in_transaction():
+        await mark_attendance(signup, callback_data.outcome, Actor(member=member))
+        if signup.status == SignUpStatus.ATTENDED:
+            await notify_points.attendance_card(signup)
     await show_roster(query, activity, showing=signup)
     await query.answer(_("Recorded."))
 
