@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -96,20 +98,31 @@ async def expect_text(message: Message) -> None:
     ))
 
 
-async def expect_text_or_photo(message: Message) -> None:
-    """Anything else where a progress note (text, or a photo with a caption) is expected."""
-    await message.answer(
-        _("Please write a few words, or send a photo with a caption. To stop, send /cancel."))
+SaveNote = Callable[[Message, FSMContext, Member, str, str | None], Awaitable[None]]
 
 
-async def captioned_photo(message: Message) -> tuple[str, str] | None:
-    """A progress photo's caption and its largest size's file id; asks again without a caption."""
-    if not message.caption:
+def register_note_step(router: Router, step: State, save: SaveNote) -> None:
+    """A conversation step that takes a progress note: words, or a photo with the words as its
+    caption. ``save(message, state, member, text, photo_file_id)`` stores it."""
+
+    async def written(message: Message, state: FSMContext, member: Member) -> None:
+        await save(message, state, member, message.text, None)
+
+    async def photo_sent(message: Message, state: FSMContext, member: Member) -> None:
+        if not message.caption:
+            await message.answer(
+                _("Please send the photo again with a caption: a few words about what you did."))
+            return
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        await save(message, state, member, message.caption, largest.file_id)
+
+    async def anything_else(message: Message) -> None:
         await message.answer(
-            _("Please send the photo again with a caption: a few words about what you did."))
-        return None
-    largest = max(message.photo, key=lambda size: size.width * size.height)
-    return message.caption, largest.file_id
+            _("Please write a few words, or send a photo with a caption. To stop, send /cancel."))
+
+    router.message.register(written, step, F.text)
+    router.message.register(photo_sent, step, F.photo)
+    router.message.register(anything_else, step)
 
 
 async def expect_button(message: Message) -> None:

@@ -18,9 +18,8 @@ from bot.callbacks import (
 )
 from bot.handlers.common import (
     ask,
-    captioned_photo,
     expect_text,
-    expect_text_or_photo,
+    register_note_step,
     show,
     stale_button,
 )
@@ -72,18 +71,8 @@ async def progress_asked(
     await query.answer()
 
 
-async def progress_written(message: Message, state: FSMContext, member: Member) -> None:
-    await save_progress(message, state, member, message.text)
-
-
-async def progress_photo(message: Message, state: FSMContext, member: Member) -> None:
-    if photo := await captioned_photo(message):
-        caption, file_id = photo
-        await save_progress(message, state, member, caption, photo_file_id=file_id)
-
-
 async def save_progress(
-    message: Message, state: FSMContext, member: Member, text: str, photo_file_id: str | None = None,
+    message: Message, state: FSMContext, member: Member, text: str, photo_file_id: str | None,
 ) -> None:
     if not (item := await item_of_step(message, state, member)):
         return
@@ -155,9 +144,7 @@ def create_router() -> Router:
     router.callback_query.register(
         progress_asked, PledgeItemCallback.filter(F.action == PledgeItemAction.PROGRESS)
     )
-    router.message.register(progress_written, PledgeInput.progress, F.text)
-    router.message.register(progress_photo, PledgeInput.progress, F.photo)
-    router.message.register(expect_text_or_photo, PledgeInput.progress)
+    register_note_step(router, PledgeInput.progress, save_progress)
     router.callback_query.register(photo_asked, PledgePhotoCallback.filter())
     router.callback_query.register(history_asked, action(F.action == PledgeAction.HISTORY))
     router.callback_query.register(summary_asked, action(F.action == PledgeAction.SUMMARY))

@@ -16,9 +16,8 @@ from bot import notify, wish_keyboards
 from bot.callbacks import ClaimedAction, ClaimedWishCallback, MenuAction, MenuCallback
 from bot.handlers.common import (
     ask_below,
-    captioned_photo,
     expect_text,
-    expect_text_or_photo,
+    register_note_step,
     show,
     stale_button,
 )
@@ -161,18 +160,8 @@ async def wish_of_conversation(message: Message, state: FSMContext, member: Memb
     return wish
 
 
-async def progress_written(message: Message, state: FSMContext, member: Member) -> None:
-    await save_progress(message, state, member, message.text)
-
-
-async def progress_photo(message: Message, state: FSMContext, member: Member) -> None:
-    if photo := await captioned_photo(message):
-        caption, file_id = photo
-        await save_progress(message, state, member, caption, photo_file_id=file_id)
-
-
 async def save_progress(
-    message: Message, state: FSMContext, member: Member, text: str, photo_file_id: str | None = None,
+    message: Message, state: FSMContext, member: Member, text: str, photo_file_id: str | None,
 ) -> None:
     if wish := await wish_of_conversation(message, state, member):
         async with in_transaction():
@@ -217,9 +206,7 @@ def create_router() -> Router:
     router.callback_query.register(ask_progress, action(F.action == ClaimedAction.PROGRESS))
     router.callback_query.register(ask_release_reason, action(F.action == ClaimedAction.RELEASE))
     router.callback_query.register(done, action(F.action == ClaimedAction.DONE))
-    router.message.register(progress_written, ClaimedWishInput.progress, F.text)
-    router.message.register(progress_photo, ClaimedWishInput.progress, F.photo)
-    router.message.register(expect_text_or_photo, ClaimedWishInput.progress)
+    register_note_step(router, ClaimedWishInput.progress, save_progress)
     router.message.register(release_reason_written, ClaimedWishInput.release_reason, F.text)
     router.message.register(expect_text, ClaimedWishInput.release_reason)
     return router
