@@ -1,8 +1,8 @@
 """Photos members sent the bot, fetched from the Bot API when someone in the panel looks at them.
 
-Xianfeng stores only Telegram's ``file_id`` (the photo of a progress entry stays with
-Telegram); the panel asks the Bot API for the file (``getFile``, then the download) whenever a
-browser has no copy cached. Without a bot token the panel cannot reach the files at all.
+Xianfeng stores only Telegram's ``file_id`` (the photo stays with Telegram); the panel asks
+the Bot API for the file (``getFile``, then the download) each time a page shows it, and, like
+every page, lets no cache keep it. Without a bot token the panel cannot reach the files.
 """
 
 from __future__ import annotations
