@@ -32,6 +32,8 @@ from admin.templating import render
 from admin.views import member_path
 from admin.views.invites import current_invite, invite_links, member_invites
 from locales import N_
+from models.awards import standing
+from models.clock import current_year
 from models.members import MANAGEMENT_CATEGORY_LABELS, MEMBER_TYPE_LABELS, Member
 from models.membership import (
     FIELDS,
@@ -42,7 +44,9 @@ from models.membership import (
     update_member,
 )
 from models.org import OrgKind, OrgUnit
+from models.pledges import Pledge
 from models.scope import Scope
+from models.wishes import TAKEN_STATUSES, Wish
 
 
 def branch_label(branch: OrgUnit) -> str:
@@ -204,8 +208,20 @@ async def member_detail(request: web.Request) -> web.StreamResponse:
             "invites": invites,
             "invite": invite,
             "links": invite_links(request, invite) if invite else None,
+            **await _this_year(member),
         },
     )
+
+
+async def _this_year(member: Member) -> dict:
+    """The member's year at a glance: the pledge, the cards against the award, wishes in hand."""
+    year = current_year()
+    return {
+        "year": year,
+        "pledge": await Pledge.get_or_none(member_id=member.id, year=year),
+        "standing": await standing(member, year),
+        "wishes_in_hand": await Wish.filter(claimant_id=member.id, status__in=TAKEN_STATUSES).count(),
+    }
 
 
 # The add and edit forms.

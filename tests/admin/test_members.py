@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from html import unescape
+from urllib.parse import urlencode
 
-from models.audit import AuditEntry
+from models.audit import Actor, AuditEntry
+from models.clock import current_year
 from models.members import Member, TelegramUser
+from models.pledges import ItemKind, add_item, pledge_for, submit
+from models.points import CardSource, award_card
+from models.wishes import claim_wish
 from tests import factories
 from tests.admin.conftest import listed_names, post_form, read_xlsx, zh
 
@@ -153,6 +159,34 @@ async def test_detail_shows_the_record_and_binding(as_user, org):
 def _field_error(html: str, field: str) -> str:
     match = re.search(rf'<p class="field-error" id="error-{field}">([^<]*)</p>', html)
     return match.group(1) if match else ""
+
+
+async def test_detail_shows_the_members_year_at_a_glance(as_user, org):
+    member = await factories.member(org.nanyuan_1, name="潘<明顺>")
+    client = await as_user("branch1")
+    section = this_year(await (await client.get(f"/members/{member.id}")).text())
+    assert zh("This year ({year})", year=current_year()) in section
+    assert zh("No pledge yet") in section and zh("{needed} more for the {award}", needed=7, award="奉献奖") in section
+
+    me = Actor(member=member)
+    pledge = await pledge_for(member, current_year(), me)
+    await add_item(pledge, ItemKind.PRACTICAL, "走访独居老人", me)
+    await submit(pledge, me)
+    for number in range(7):
+        await award_card(member, CardSource.MANUAL, None, Actor.system("tests"), reason=f"第 {number} 次")
+    wish = await factories.published_wish(org.nanyuan, "帮忙买药")
+    await claim_wish(wish, member)
+    section = this_year(await (await client.get(f"/members/{member.id}")).text())
+    assert f'<a href="/pledges/{pledge.id}">{zh("Awaiting review")}</a>' in section
+    ledger = f"/points?{urlencode({'q': member.name, 'year': current_year()})}".replace("&", "&amp;")
+    assert f'<a href="{ledger}">7</a>' in section and zh("Qualifies for the {award}", award="奉献奖") in section
+    assert "<dd>1</dd>" in section  # the wish in hand
+    listed = await (await client.get(unescape(ledger))).text()
+    assert listed.count("第 ") == 7
+
+
+def this_year(page: str) -> str:
+    return page[page.index('id="this-year"'):page.index('id="invite"')]
 
 
 async def test_add_member_shows_errors_next_to_fields_and_saves_nothing(as_user, org):
