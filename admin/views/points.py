@@ -28,7 +28,16 @@ from admin.forms import (
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
 from admin.labels import MEMBER_FIELD_LABELS
-from admin.listing import Column, Filter, Input, ListSpec, label_options, org_filter, unit_name_sort
+from admin.listing import (
+    Column,
+    Filter,
+    Input,
+    Listing,
+    ListSpec,
+    label_options,
+    org_filter,
+    unit_name_sort,
+)
 from admin.templating import render
 from admin.views import member_path
 from admin.views.members import branch_label
@@ -48,6 +57,7 @@ from models.awards import (
 )
 from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.pledges import GRADE_LABELS, Pledge
 from models.points import (
@@ -163,13 +173,26 @@ LEDGER_LIST = ListSpec(
 )
 
 
+async def _ledger(request: web.Request) -> tuple[Listing, Member | None]:
+    """The ledger, or one member's entries (``?member=``: a member outside the scope is a 404)."""
+    scope = current_scope(request)
+    cards, inputs, member = scope.cards(), (), None
+    if (member_id := int_or_none(request.query.get("member", ""))) is not None:
+        member = await scope.member(member_id)
+        cards = cards.filter(member_id=member.id)
+        inputs = (Input("member", MEMBER_FIELD_LABELS["name"], str(member.id), "hidden"),)
+    return await LEDGER_LIST.bind(request, cards, inputs), member
+
+
 async def ledger(request: web.Request) -> web.StreamResponse:
-    listing = await LEDGER_LIST.bind(request, current_scope(request).cards())
-    return render(request, "points/ledger.html", {"listing": listing, "page": await listing.page()})
+    listing, member = await _ledger(request)
+    return render(request, "points/ledger.html",
+                  {"listing": listing, "page": await listing.page(), "member": member})
 
 
 async def ledger_export(request: web.Request) -> web.StreamResponse:
-    return await (await LEDGER_LIST.bind(request, current_scope(request).cards())).export()
+    listing, _member = await _ledger(request)
+    return await listing.export()
 
 
 # ---------------------------------------------------------------- one card: revoke

@@ -178,11 +178,13 @@ async def test_detail_shows_the_members_year_at_a_glance(as_user, org):
     await claim_wish(wish, member)
     section = this_year(await (await client.get(f"/members/{member.id}")).text())
     assert f'<a href="/pledges/{pledge.id}">{zh("Awaiting review")}</a>' in section
-    ledger = f"/points?{urlencode({'q': member.name, 'year': current_year()})}".replace("&", "&amp;")
+    ledger = f"/points?{urlencode({'member': member.id, 'year': current_year()})}".replace("&", "&amp;")
     assert f'<a href="{ledger}">7</a>' in section and zh("Qualifies for the {award}", award="奉献奖") in section
     assert "<dd>1</dd>" in section  # the wish in hand
+    namesake = await factories.member(org.nanyuan_1, name="潘<明顺>")
+    await award_card(namesake, CardSource.MANUAL, None, Actor.system("tests"), reason="同名的人")
     listed = await (await client.get(unescape(ledger))).text()
-    assert listed.count("第 ") == 7
+    assert listed.count("第 ") == 7 and "同名的人" not in listed
 
 
 def this_year(page: str) -> str:

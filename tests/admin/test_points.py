@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from html import unescape
 
 from models.admins import Role
-from models.audit import AuditEntry
+from models.audit import Actor, AuditEntry
 from models.awards import AwardRule, default_rule, set_leaderboard_opt_out
 from models.clock import current_year
-from models.points import PointCard, issue_manual_card
+from models.points import CardSource, PointCard, award_card, issue_manual_card
 from tests import factories
 from tests.admin.conftest import csrf_token, listed_names, login, post_form, read_xlsx, zh
 
@@ -254,3 +254,21 @@ async def test_a_months_bar_on_the_dashboard_opens_the_ledger_of_that_month(as_u
     assert await reasons(year=str(YEAR - 1), month=f"{YEAR}-03") == []
     page = await (await client.get("/points", params={"month": f"{YEAR}-03"})).text()
     assert f'<option value="{YEAR}-03" selected>' in page
+
+
+async def test_the_ledger_of_one_member_lists_and_exports_only_theirs(as_user, org):
+    mine = await factories.member(org.nanyuan_1, name="同名")
+    namesake = await factories.member(org.nanyuan_2, name="同名")
+    outsider = await factories.member(org.xinfeng_1, name="新风的")
+    for member, reason in ((mine, "我的一张"), (namesake, "别人的一张"), (outsider, "外面的")):
+        await award_card(member, CardSource.MANUAL, None, Actor.system("tests"), reason=reason)
+    client = await as_user("nanyuan")
+    page = await (await client.get(f"/points?member={mine.id}")).text()
+    assert "我的一张" in page and "别人的一张" not in page
+    assert zh("Entries of {name} only.", name="同名") in page
+    assert f'name="member" value="{mine.id}"' in page  # kept by the list's controls
+    rows = read_xlsx(await (await client.get(f"/points/export.xlsx?member={mine.id}")).read())
+    assert [row[6] for row in rows[1:]] == ["我的一张"]
+    assert (await client.get(f"/points?member={outsider.id}")).status == 404
+    everyone = await (await client.get("/points?member=x")).text()  # not a number: the whole ledger
+    assert "我的一张" in everyone and "别人的一张" in everyone
