@@ -44,9 +44,9 @@ from models.membership import (
     update_member,
 )
 from models.org import OrgKind, OrgUnit
-from models.pledges import Pledge
+from models.pledges import member_pledge
 from models.scope import Scope
-from models.wishes import TAKEN_STATUSES, Wish
+from models.wishes import wishes_claimed_by
 
 
 def branch_label(branch: OrgUnit) -> str:
@@ -218,9 +218,9 @@ async def _this_year(member: Member) -> dict:
     year = current_year()
     return {
         "year": year,
-        "pledge": await Pledge.get_or_none(member_id=member.id, year=year),
+        "pledge": await member_pledge(member, year),
         "standing": await standing(member, year),
-        "wishes_in_hand": await Wish.filter(claimant_id=member.id, status__in=TAKEN_STATUSES).count(),
+        "wishes_in_hand": len(await wishes_claimed_by(member)),
     }
 
 
