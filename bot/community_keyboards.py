@@ -32,13 +32,14 @@ from models.org import OrgUnit
 from models.posts import PostClaim, ServicePost
 from models.registration import Registration, RegistrationStatus, ServiceKind
 from models.teams import Team, TeamMembership
+from models.text import shortened
 from models.wishes import WISH_CATEGORY_LABELS
 
 BUTTON_TEXT_MAX = 40
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= BUTTON_TEXT_MAX else text[: BUTTON_TEXT_MAX - 1] + "…"
+    return shortened(text, BUTTON_TEXT_MAX)
 
 
 def _action(action: CommunityAction, text: str) -> InlineKeyboardButton:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from html import escape
 
 from bot.texts import Gettext
-from models.activities import Activity
 from models.awards import Standing, standing
+from models.card_subjects import card_subjects
 from models.members import Member
-from models.points import CardSource, PointCard
-from models.wishes import Wish
+from models.points import PointCard
+from models.text import shortened
 
-WISH_TEXT_SHOWN = 40
+SUBJECT_SHOWN = 40
 
 
 def standing_text(state: Standing, _: Gettext) -> str:
@@ -36,18 +36,5 @@ async def standing_after(card: PointCard, _: Gettext) -> str:
 
 async def card_sources(cards: list[PointCard]) -> dict[int, str]:
     """What each card was for: the activity, the wish (shortened), or the reason given."""
-    activity_ids = [c.source_id for c in cards if c.source == CardSource.ACTIVITY and c.source_id]
-    wish_ids = [c.source_id for c in cards if c.source == CardSource.WISH and c.source_id]
-    titles = dict(await Activity.filter(id__in=activity_ids).values_list("id", "title")) if activity_ids else {}
-    wishes = dict(await Wish.filter(id__in=wish_ids).values_list("id", "text")) if wish_ids else {}
-    described = {}
-    for card in cards:
-        if card.source == CardSource.ACTIVITY:
-            detail = titles.get(card.source_id, "")
-        elif card.source == CardSource.WISH:
-            text = wishes.get(card.source_id, "")
-            detail = text if len(text) <= WISH_TEXT_SHOWN else text[:WISH_TEXT_SHOWN] + "…"
-        else:
-            detail = card.reason
-        described[card.id] = detail
-    return described
+    subjects = await card_subjects(cards)
+    return {card.id: shortened(subjects[card.id], SUBJECT_SHOWN) or card.reason for card in cards}

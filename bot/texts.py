@@ -9,6 +9,7 @@ from html import escape
 
 from models import clock
 from models.errors import DomainError, Label
+from models.text import shortened
 
 #: A gettext: aiogram's (the current user's language) in handlers, the recipient's in notifications.
 Gettext = Callable[[str], str]
@@ -47,7 +48,7 @@ def local_date(moment: datetime) -> str:
 def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
     """The start of a user's text on one line, HTML-escaped."""
     text = " ".join(text.split())
-    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+    return escape(shortened(text, limit))
 
 
 def refusal_text(error: DomainError, gettext: Gettext) -> str:

@@ -31,6 +31,11 @@ def clean_optional_text(text: str | None, limit: int, field: str) -> str:
     return text
 
 
+def shortened(text: str, limit: int) -> str:
+    """``text`` itself when it fits in ``limit`` characters, else its start and "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def containing(field: str, text: str) -> Q:
     """``field`` contains ``text``, whatever the (Latin) letter case: a search.
 

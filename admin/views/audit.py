@@ -23,6 +23,7 @@ from admin.templating import render
 from locales import N_, keys_reading
 from models import clock
 from models.audit import AuditEntry, is_resident_label
+from models.text import shortened
 
 # The list's summary of an entry: this many fields, each value cut to this many characters
 # (the entry's own page and the export hold everything).
@@ -75,8 +76,7 @@ def _json(value: object) -> str | None:
 
 
 def _brief(text: str) -> str:
-    text = text or "∅"
-    return text if len(text) <= SUMMARY_VALUE_MAX else text[: SUMMARY_VALUE_MAX - 1] + "…"
+    return shortened(text or "∅", SUMMARY_VALUE_MAX)
 
 
 def _filled(value: object) -> object:

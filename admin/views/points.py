@@ -43,7 +43,6 @@ from admin.views import member_path
 from admin.views.members import branch_label
 from bot import notify_points
 from locales import N_
-from models.activities import Activity
 from models.awards import (
     RULE_EDITORS,
     AwardRule,
@@ -55,6 +54,7 @@ from models.awards import (
     update_rule,
     with_year_total,
 )
+from models.card_subjects import card_subjects
 from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.members import Member
@@ -62,15 +62,15 @@ from models.org import OrgKind, OrgUnit
 from models.pledges import GRADE_LABELS, Pledge
 from models.points import (
     CARD_SOURCE_LABELS,
-    CardSource,
     PointCard,
     issue_manual_card,
     recorded_in_month,
     revoke_card,
 )
-from models.wishes import Wish
+from models.text import shortened
 
 MEMBER_CHOICES_MAX = 20
+SUBJECT_SHOWN = 60
 YEARS_BACK = 5
 
 
@@ -114,19 +114,11 @@ async def _kind_options(request: web.Request) -> list[Option]:
 
 
 async def describe_sources(cards: list[PointCard]) -> None:
-    """Attach ``source_text``: the activity, the wish or the reason behind each entry."""
-    activity_ids = {c.source_id for c in cards if c.source == CardSource.ACTIVITY and c.source_id}
-    wish_ids = {c.source_id for c in cards if c.source == CardSource.WISH and c.source_id}
-    activities = dict(await Activity.filter(id__in=activity_ids).values_list("id", "title")) if activity_ids else {}
-    wishes = dict(await Wish.filter(id__in=wish_ids).values_list("id", "text")) if wish_ids else {}
+    """Attach ``source_text``: the activity or the wish behind each entry (the reason has its
+    own column)."""
+    subjects = await card_subjects(cards)
     for card in cards:
-        if card.source == CardSource.ACTIVITY:
-            text = activities.get(card.source_id, "")
-        elif card.source == CardSource.WISH:
-            text = (wishes.get(card.source_id) or "")[:60]
-        else:
-            text = ""
-        card.source_text = text
+        card.source_text = shortened(subjects[card.id], SUBJECT_SHOWN)
 
 
 LEDGER_LIST = ListSpec(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,6 +19,7 @@ from models.awards import (
     standing,
     update_rule,
 )
+from models.card_subjects import card_subjects
 from models.members import Member
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.points import (
@@ -31,6 +32,7 @@ from models.points import (
     revoke_card,
     year_cards,
 )
+from models.text import shortened
 from tests import factories
 
 WHEN = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
@@ -212,3 +214,26 @@ async def test_cards_per_month_counts_local_months_in_one_query(org):
     assert await cards_per_month(2026, Member.filter(branch_id=org.nanyuan_1.id)) == expected
     assert await cards_per_month(2026, Member.filter(id__in=[])) == [0] * 12
     assert (await cards_per_month(2026))[6] == 2
+
+
+async def test_card_subjects_name_the_activity_or_the_wish(org):
+    scope = await factories.scope_of(org.nanyuan, "c1")
+    member = await factories.member(org.nanyuan_1, "张三")
+    activity = await factories.activity(scope, org.nanyuan, starts_at=WHEN, title="周四义诊",
+                                        now=WHEN - timedelta(days=1))
+    wish = await factories.published_wish(org.nanyuan, "帮王阿姨修水管")
+    attended = await award_card(member, CardSource.ACTIVITY, activity.id, Actor.system(), when=WHEN)
+    fulfilled = await award_card(member, CardSource.WISH, wish.id, Actor.system(), when=WHEN)
+    by_hand = await issue_manual_card(scope, member.id, "扫雪", when=WHEN)
+    gone = await award_card(member, CardSource.ACTIVITY, 999_999, Actor.system(), when=WHEN)
+
+    assert await card_subjects([attended, fulfilled, by_hand, gone]) == {
+        attended.id: "周四义诊", fulfilled.id: "帮王阿姨修水管", by_hand.id: "", gone.id: "",
+    }
+    assert await card_subjects([]) == {}
+
+
+def test_shortened_keeps_what_fits_and_marks_a_cut():
+    assert shortened("周四义诊", 4) == "周四义诊"
+    assert shortened("周四义诊服务", 4) == "周四义…"
+    assert shortened("", 4) == ""
