@@ -248,6 +248,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/points/awards/rules/{rule_id:\d+}", points.rule_update, name="award_rule")
     router.add_get("/points/leaderboard", points.leaderboard_page, name="leaderboard")
     router.add_get("/points/leaderboard.xlsx", points.leaderboard_export, name="leaderboard.export")
+    router.add_get("/points/honour-roll", points.honour_roll_page, name="honour_roll")
 
     router.add_get("/audit", audit.audit_list, name="audit")
     router.add_get("/audit/export.xlsx", audit.audit_export, name="audit.export")

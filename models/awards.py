@@ -8,6 +8,7 @@ overrides a wider rule there: a member's rule is the most specific one covering 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -97,6 +98,13 @@ async def rule_for_unit(unit: OrgUnit) -> AwardRule:
     if specific:
         return max(specific, key=lambda rule: rule.org.depth)
     return await default_rule()
+
+
+def most_specific(rules: Iterable[AwardRule], unit_path: str) -> AwardRule:
+    """Of ``rules`` (their org loaded, the default among them), the one for the deepest unit at
+    or above the unit at ``unit_path``."""
+    covering = [rule for rule in rules if rule.org is None or unit_path.startswith(rule.org.path)]
+    return max(covering, key=lambda rule: rule.org.depth if rule.org else -1)
 
 
 async def rule_for(member: Member) -> AwardRule:
@@ -262,6 +270,63 @@ async def leaderboard(community: OrgUnit, year: int, *, limit: int | None = 10,
         position = ranks[-1].position if ranks and ranks[-1].total == total else index + 1
         ranks.append(Rank(position, row["id"], row["name"], total, bool(row["leaderboard_opt_out"])))
     return ranks
+
+
+@dataclass(frozen=True)
+class Honoured:
+    name: str
+    total: int
+
+
+@dataclass(frozen=True)
+class HonourSection:
+    branch: OrgUnit
+    rule: AwardRule
+    members: list[Honoured]
+
+
+@dataclass(frozen=True)
+class HonourRoll:
+    year: int
+    sections: list[HonourSection]  # branches with someone named, in the organisation's order
+    unnamed: int  # earned their award but chose not to appear by name
+
+    @property
+    def is_final(self) -> bool:
+        return local_today() > date(self.year, 12, 31)
+
+
+async def honour_roll(unit: OrgUnit, year: int, *, members: QuerySet[Member] | None = None) -> HonourRoll:
+    """The members under ``unit`` who earned their award in ``year`` (each by their branch's
+    rule), branch by branch, most cards first: a roll of honour (光荣榜) for the notice board.
+
+    Members who chose not to appear by name (the leaderboard's choice) are only counted.
+    ``members`` narrows the candidates (a scope).
+    """
+    candidates = (members if members is not None else Member.all()).filter(
+        branch__path__startswith=unit.path)
+    rows = await (
+        with_year_total(candidates, year)
+        .filter(cards_total__gt=0)
+        .order_by("-cards_total", "name", "id")
+        .values("name", "cards_total", "leaderboard_opt_out", "branch_id")
+    )
+    branches = await OrgUnit.filter(id__in={row["branch_id"] for row in rows}).order_by("path")
+    known_rules = await rules()
+    rule_of = {branch.id: most_specific(known_rules, branch.path) for branch in branches}
+    named: dict[int, list[Honoured]] = {branch.id: [] for branch in branches}
+    unnamed = 0
+    for row in rows:
+        total = int(row["cards_total"])
+        if not rule_of[row["branch_id"]].qualifies(total):
+            continue
+        if row["leaderboard_opt_out"]:
+            unnamed += 1
+        else:
+            named[row["branch_id"]].append(Honoured(row["name"], total))
+    sections = [HonourSection(branch, rule_of[branch.id], named[branch.id])
+                for branch in branches if named[branch.id]]
+    return HonourRoll(year, sections, unnamed)
 
 
 async def set_leaderboard_opt_out(member: Member, opt_out: bool) -> Member:

@@ -47,7 +47,9 @@ from models.awards import (
     RULE_EDITORS,
     AwardRule,
     create_rule,
+    honour_roll,
     leaderboard,
+    most_specific,
     rule_scope,
     rules,
     scoped_rule,
@@ -55,7 +57,7 @@ from models.awards import (
     with_year_total,
 )
 from models.card_subjects import card_subjects
-from models.clock import current_year
+from models.clock import current_year, local_today
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
@@ -283,9 +285,7 @@ async def _chosen_rule(request: web.Request) -> tuple[AwardRule, list[AwardRule]
     rule_id = int_or_none(request.query.get("rule", ""))
     if rule_id is not None:
         return await scoped_rule(scope, rule_id), visible
-    # The most specific rule above or at the user's unit, else the default.
-    above = [r for r in visible if r.org is None or scope.path.startswith(r.org.path)]
-    return max(above, key=lambda r: r.org.depth if r.org else -1), visible
+    return most_specific(visible, scope.path), visible
 
 
 async def _attach_grades(members: list[Any], year: int) -> None:
@@ -438,3 +438,14 @@ async def leaderboard_export(request: web.Request) -> web.StreamResponse:
     today = datetime.now(request.app[SETTINGS].tz).strftime("%Y%m%d")
     return await xlsx_response(request, f"leaderboard-{unit.id}-{year}-{today}.xlsx", header, rows)
 
+
+
+async def honour_roll_page(request: web.Request) -> web.StreamResponse:
+    """The members of a community (or the user's unit) who earned the award in a year, on an
+    A4 page for the notice board."""
+    unit, _ = await _leaderboard_unit(request)
+    roll = await honour_roll(unit, _chosen_year(request), members=current_scope(request).members())
+    return render(request, "points/honour_roll.html", {
+        "roll": roll, "rule": most_specific(await rules(), unit.path),
+        "unit_name": await unit.full_name(" "), "today": local_today().isoformat(),
+    })

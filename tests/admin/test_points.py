@@ -10,7 +10,7 @@ from html import unescape
 from models.admins import Role
 from models.audit import Actor, AuditEntry
 from models.awards import AwardRule, default_rule, set_leaderboard_opt_out
-from models.clock import current_year
+from models.clock import current_year, local_today
 from models.points import CardSource, PointCard, award_card, issue_manual_card
 from tests import factories
 from tests.admin.conftest import csrf_token, listed_names, login, post_form, read_xlsx, zh
@@ -272,3 +272,53 @@ async def test_the_ledger_of_one_member_lists_and_exports_only_theirs(as_user, o
     assert (await client.get(f"/points?member={outsider.id}")).status == 404
     everyone = await (await client.get("/points?member=x")).text()  # not a number: the whole ledger
     assert "我的一张" in everyone and "别人的一张" in everyone
+
+
+def honoured(page: str) -> list[str]:
+    """The names on a roll of honour, in its order."""
+    return [unescape(name) for name in re.findall(r'<span class="honour-name">([^<]*)</span>', page)]
+
+
+async def test_the_roll_of_honour_names_who_earned_the_award_branch_by_branch(as_user, org):
+    seven = await factories.member(org.nanyuan_1, "七张")
+    six = await factories.member(org.nanyuan_1, "六张")
+    nine = await factories.member(org.nanyuan_2, "九张<b>")
+    shy = await factories.member(org.nanyuan_2, "不愿具名")
+    far = await factories.member(org.xinfeng_1, "新风八张")
+    for unit, member, count in ((org.nanyuan_1, seven, 7), (org.nanyuan_1, six, 6), (org.nanyuan_2, nine, 9),
+                                (org.nanyuan_2, shy, 8), (org.xinfeng_1, far, 8)):
+        await give(unit, member, count)
+    await give(org.nanyuan_1, six, 3, year=YEAR - 1)
+    await set_leaderboard_opt_out(shy, True)
+
+    community = await as_user("nanyuan")
+    leaderboard_page = await (await community.get("/points/leaderboard")).text()
+    assert f'href="/points/honour-roll?community={org.nanyuan.id}&amp;year={YEAR}"' in leaderboard_page
+    response = await community.get("/points/honour-roll")
+    assert response.status == 200
+    page = await response.text()
+    assert zh("Roll of honour: {award}, {year}", award="奉献奖", year=YEAR) in unescape(page)
+    assert 'class="site-nav' not in page and "<nav" not in page  # a page to print, no panel menu
+    assert honoured(page) == ["七张", "九张<b>"]  # 第一支部 first; 6 cards is not more than 6
+    assert "九张&lt;b&gt;" in page
+    assert page.index("第一支部") < page.index("七张") < page.index("第二支部") < page.index("九张")
+    assert zh("{count} more members earned the award and chose not to be named.", count=1) in page
+    assert "不愿具名" not in page and "新风八张" not in page
+    assert zh("As of {date}: the year is not over yet.", date=local_today().isoformat()) in page
+
+    last_year = await (await community.get("/points/honour-roll", params={"year": str(YEAR - 1)})).text()
+    assert "honour-name" not in last_year  # 3 cards that year
+    assert zh("Nobody earned the award in {year}.", year=YEAR - 1) in last_year
+    assert zh("As of {date}: the year is not over yet.", date=local_today().isoformat()) not in last_year
+
+    # A unit's own rule counts for its branch, and is said there.
+    await AwardRule.create(name="支部之星", threshold=5, org=org.nanyuan_1)
+    page = await (await community.get("/points/honour-roll")).text()
+    assert honoured(page) == ["七张", "六张", "九张<b>"]
+    assert "支部之星: " + zh("More than {count} cards in the calendar year earns the award.", count=5) in page
+
+    assert (await community.get("/points/honour-roll", params={"community": str(org.xinfeng.id)})).status == 404
+    branch = await as_user("branch1")
+    mine = await (await branch.get("/points/honour-roll")).text()
+    assert honoured(mine) == ["七张", "六张"]
+    assert "九张" not in mine and zh("{count} more members earned the award and chose not to be named.", count=1) not in mine
