@@ -20,8 +20,8 @@ from models.awards import (
     update_rule,
 )
 from models.card_subjects import card_subjects
-from models.members import Member
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from models.members import Member
 from models.points import (
     CardSource,
     PointCard,
