@@ -21,7 +21,7 @@ from tortoise.queryset import QuerySet
 from locales import N_
 from models import audit
 from models.admins import Role
-from models.clock import local_today
+from models.clock import current_year, local_today
 from models.errors import NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
@@ -293,7 +293,8 @@ class HonourRoll:
 
     @property
     def is_final(self) -> bool:
-        return local_today() > date(self.year, 12, 31)
+        """The year is over: nobody joins the roll any more."""
+        return self.year < current_year()
 
 
 async def honour_roll(unit: OrgUnit, year: int, *, members: QuerySet[Member] | None = None) -> HonourRoll:

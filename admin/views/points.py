@@ -439,7 +439,6 @@ async def leaderboard_export(request: web.Request) -> web.StreamResponse:
     return await xlsx_response(request, f"leaderboard-{unit.id}-{year}-{today}.xlsx", header, rows)
 
 
-
 async def honour_roll_page(request: web.Request) -> web.StreamResponse:
     """The members of a community (or the user's unit) who earned the award in a year, on an
     A4 page for the notice board."""
