@@ -247,6 +247,7 @@ class Rank:
     name: str
     total: int
     opted_out: bool
+    branch_id: int
 
 
 async def leaderboard(community: OrgUnit, year: int, *, limit: int | None = 10,
@@ -257,18 +258,16 @@ async def leaderboard(community: OrgUnit, year: int, *, limit: int | None = 10,
     """
     candidates = (members if members is not None else Member.all()).filter(
         branch__path__startswith=community.path)
-    rows = await (
-        with_year_total(candidates, year)
-        .filter(cards_total__gt=0)
-        .order_by("-cards_total", "name", "id")
-        .limit(limit if limit is not None else 10_000)
-        .values("id", "name", "cards_total", "leaderboard_opt_out")
-    )
+    ranked = with_year_total(candidates, year).filter(cards_total__gt=0).order_by("-cards_total", "name", "id")
+    if limit is not None:
+        ranked = ranked.limit(limit)
+    rows = await ranked.values("id", "name", "cards_total", "leaderboard_opt_out", "branch_id")
     ranks: list[Rank] = []
     for index, row in enumerate(rows):
         total = int(row["cards_total"])
         position = ranks[-1].position if ranks and ranks[-1].total == total else index + 1
-        ranks.append(Rank(position, row["id"], row["name"], total, bool(row["leaderboard_opt_out"])))
+        ranks.append(Rank(position, row["id"], row["name"], total, bool(row["leaderboard_opt_out"]),
+                          row["branch_id"]))
     return ranks
 
 
@@ -304,27 +303,19 @@ async def honour_roll(unit: OrgUnit, year: int, *, members: QuerySet[Member] | N
     Members who chose not to appear by name (the leaderboard's choice) are only counted.
     ``members`` narrows the candidates (a scope).
     """
-    candidates = (members if members is not None else Member.all()).filter(
-        branch__path__startswith=unit.path)
-    rows = await (
-        with_year_total(candidates, year)
-        .filter(cards_total__gt=0)
-        .order_by("-cards_total", "name", "id")
-        .values("name", "cards_total", "leaderboard_opt_out", "branch_id")
-    )
-    branches = await OrgUnit.filter(id__in={row["branch_id"] for row in rows}).order_by("path")
+    ranks = await leaderboard(unit, year, limit=None, members=members)
+    branches = await OrgUnit.filter(id__in={rank.branch_id for rank in ranks}).order_by("path")
     known_rules = await rules()
     rule_of = {branch.id: most_specific(known_rules, branch.path) for branch in branches}
     named: dict[int, list[Honoured]] = {branch.id: [] for branch in branches}
     unnamed = 0
-    for row in rows:
-        total = int(row["cards_total"])
-        if not rule_of[row["branch_id"]].qualifies(total):
+    for rank in ranks:
+        if not rule_of[rank.branch_id].qualifies(rank.total):
             continue
-        if row["leaderboard_opt_out"]:
+        if rank.opted_out:
             unnamed += 1
         else:
-            named[row["branch_id"]].append(Honoured(row["name"], total))
+            named[rank.branch_id].append(Honoured(rank.name, rank.total))
     sections = [HonourSection(branch, rule_of[branch.id], named[branch.id])
                 for branch in branches if named[branch.id]]
     return HonourRoll(year, sections, unnamed)
