@@ -279,7 +279,7 @@ class Honoured:
 
 @dataclass(frozen=True)
 class HonourSection:
-    branch: OrgUnit
+    label: str  # the branch, by its names below the roll's unit ("南园社区 第一支部")
     rule: AwardRule
     members: list[Honoured]
 
@@ -316,9 +316,21 @@ async def honour_roll(unit: OrgUnit, year: int, *, members: QuerySet[Member] | N
             unnamed += 1
         else:
             named[rank.branch_id].append(Honoured(rank.name, rank.total))
-    sections = [HonourSection(branch, rule_of[branch.id], named[branch.id])
+    labels = await _labels_below(unit, branches)
+    sections = [HonourSection(labels[branch.id], rule_of[branch.id], named[branch.id])
                 for branch in branches if named[branch.id]]
     return HonourRoll(year, sections, unnamed)
+
+
+async def _labels_below(unit: OrgUnit, branches: list[OrgUnit]) -> dict[int, str]:
+    """Each branch's name with those of its ancestors below ``unit``; the unit itself by its name."""
+    def below(branch: OrgUnit) -> list[int]:
+        return [int(part) for part in branch.path.removeprefix(unit.path).strip("/").split("/") if part]
+
+    ids = {unit_id for branch in branches for unit_id in below(branch)}
+    names = dict(await OrgUnit.filter(id__in=ids).values_list("id", "name")) if ids else {}
+    return {branch.id: " ".join(names[unit_id] for unit_id in below(branch)) or branch.name
+            for branch in branches}
 
 
 async def set_leaderboard_opt_out(member: Member, opt_out: bool) -> Member:

@@ -440,10 +440,12 @@ async def leaderboard_export(request: web.Request) -> web.StreamResponse:
 
 
 async def honour_roll_page(request: web.Request) -> web.StreamResponse:
-    """The members of a community (or the user's unit) who earned the award in a year, on an
-    A4 page for the notice board."""
-    unit, _ = await _leaderboard_unit(request)
-    roll = await honour_roll(unit, _chosen_year(request), members=current_scope(request).members())
+    """The members of a unit in scope (``?org=``, else the user's own) who earned the award in a
+    year, on an A4 page for the notice board."""
+    scope = current_scope(request)
+    unit_id = int_or_none(request.query.get("org", ""))
+    unit = scope.org if unit_id is None else await scope.org_unit(unit_id)
+    roll = await honour_roll(unit, _chosen_year(request), members=scope.members())
     return render(request, "points/honour_roll.html", {
         "roll": roll, "rule": most_specific(await rules(), unit.path),
         "unit_name": await unit.full_name(" "), "today": local_today().isoformat(),

@@ -293,7 +293,7 @@ async def test_the_roll_of_honour_names_who_earned_the_award_branch_by_branch(as
 
     community = await as_user("nanyuan")
     leaderboard_page = await (await community.get("/points/leaderboard")).text()
-    assert f'href="/points/honour-roll?community={org.nanyuan.id}&amp;year={YEAR}"' in leaderboard_page
+    assert f'href="/points/honour-roll?org={org.nanyuan.id}&amp;year={YEAR}"' in leaderboard_page
     response = await community.get("/points/honour-roll")
     assert response.status == 200
     page = await response.text()
@@ -317,7 +317,17 @@ async def test_the_roll_of_honour_names_who_earned_the_award_branch_by_branch(as
     assert honoured(page) == ["七张", "六张", "九张<b>"]
     assert "支部之星: " + zh("More than {count} cards in the calendar year earns the award.", count=5) in page
 
-    assert (await community.get("/points/honour-roll", params={"community": str(org.xinfeng.id)})).status == 404
+    assert (await community.get("/points/honour-roll", params={"org": str(org.xinfeng.id)})).status == 404
+    awards_page = await (await community.get("/points/awards", params={"org": str(org.nanyuan_2.id)})).text()
+    assert f'href="/points/honour-roll?org={org.nanyuan_2.id}&amp;year={YEAR}"' in awards_page
+    second = await (await community.get("/points/honour-roll", params={"org": str(org.nanyuan_2.id)})).text()
+    assert honoured(second) == ["九张<b>"]
+
+    # Above the communities, each branch is named with its community.
+    street = await as_user("street")
+    whole = unescape(await (await street.get("/points/honour-roll")).text())
+    assert "新风八张" in whole
+    assert whole.index("南园社区 第一支部") < whole.index("七张") < whole.index("新风社区 第一支部") < whole.index("新风八张")
     branch = await as_user("branch1")
     mine = await (await branch.get("/points/honour-roll")).text()
     assert honoured(mine) == ["七张", "六张"]
