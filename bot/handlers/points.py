@@ -143,8 +143,9 @@ async def leaderboard_text(member: Member, year: int | None = None) -> str:
         lines += ["…", "<b>" + _("{position}. {name} (you) — {count}").format(
             position=mine.position, name=escape(mine.name), count=mine.total) + "</b>"]
     lines.append("")
-    lines.append(_("Other members see you as “a member”.") if member.leaderboard_opt_out
-                 else _("Other members see your name here."))
+    lines.append(_("Other members see you as “a member”, and the printed roll of honour leaves your name out.")
+                 if member.leaderboard_opt_out
+                 else _("Other members see your name here, and on the printed roll of honour if you earn the award."))
     return "\n".join(lines)
 
 

@@ -294,6 +294,8 @@ async def test_the_roll_of_honour_names_who_earned_the_award_branch_by_branch(as
     community = await as_user("nanyuan")
     leaderboard_page = await (await community.get("/points/leaderboard")).text()
     assert f'href="/points/honour-roll?org={org.nanyuan.id}&amp;year={YEAR}"' in leaderboard_page
+    assert zh("Members who chose not to appear by name are shown to other members as “a member”, "
+              "and only counted on the printed roll of honour.") in unescape(leaderboard_page)
     response = await community.get("/points/honour-roll")
     assert response.status == 200
     page = await response.text()

@@ -118,7 +118,7 @@ async def test_leaderboard_highlights_me_and_hides_names_on_request(harness, org
     lines = text.splitlines()
     assert lines[2].startswith("1. 队员")
     assert lines[-4:-2] == ["…", "14. 张三（我）— 2"]
-    assert "其他党员可以在这里看到您的姓名。" in text
+    assert "其他党员可以在这里看到您的姓名；获奖后，打印的光荣榜上也会列出您的姓名。" in text
 
     # Fewer people: the shy member appears as "a member", me in bold with my name.
     await factories.member(org.nanyuan_1, "空")
@@ -136,7 +136,7 @@ async def test_leaderboard_highlights_me_and_hides_names_on_request(harness, org
     assert me.leaderboard_opt_out
     text = (await screen(harness, ME))["text"]
     assert "3. 张三（我）— 2" in text  # I still see myself
-    assert "其他党员看到的您显示为“一名党员”。" in text
+    assert "其他党员看到的您显示为“一名党员”，打印的光荣榜上也不列出您的姓名。" in text
     assert any("显示我的姓名" in b for b in buttons(await screen(harness, ME)))
 
     # The other member sees me as "a member".
