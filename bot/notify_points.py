@@ -17,7 +17,7 @@ from bot.callbacks import MenuAction, MenuCallback
 from bot.notify import Recipient
 from bot.points_texts import card_sources, standing_after
 from bot.texts import Gettext
-from models.activities import SignUp
+from models.activities import SignUp, SignUpStatus
 from models.members import TelegramUser
 from models.outbox import OutboxMessage
 from models.points import CARD_SOURCE_LABELS, CardSource, PointCard, awarded_card
@@ -34,7 +34,10 @@ async def card_recorded(card: PointCard) -> OutboxMessage | None:
 
 
 async def attendance_card(signup: SignUp) -> OutboxMessage | None:
-    """After an organiser marked the member attended: the card that gave them, if any."""
+    """After an organiser marked attendance: the card that being there gave the member, if any
+    (nothing for a signup marked excused or absent)."""
+    if signup.status != SignUpStatus.ATTENDED:
+        return None
     card = await awarded_card(CardSource.ACTIVITY, signup.activity_id, signup.member_id)
     return await card_recorded(card) if card is not None else None
 

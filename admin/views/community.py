@@ -717,8 +717,7 @@ async def activity_attendance(request: web.Request) -> web.StreamResponse:
         async with in_transaction():
             await mark_attendance(signup, SignUpStatus(values["status"]), current_actor(request),
                                   scope=current_scope(request))
-            if signup.status == SignUpStatus.ATTENDED:
-                await notify_points.attendance_card(signup)
+            await notify_points.attendance_card(signup)
     except (ValidationError, DomainError) as error:
         return await _activity_page(request, activity, status=422,
                                     attendance=FormState(values, {"": error.render(gettext_of(request))}))

@@ -325,8 +325,7 @@ async def mark(query: CallbackQuery, callback_data: AttendanceMark, member: Memb
     # Too early, cancelled activity, a final status: the error handler says so.
     async with in_transaction():
         await mark_attendance(signup, callback_data.outcome, Actor(member=member))
-        if signup.status == SignUpStatus.ATTENDED:
-            await notify_points.attendance_card(signup)
+        await notify_points.attendance_card(signup)
     await show_roster(query, activity, showing=signup)
     await query.answer(_("Recorded."))
 
