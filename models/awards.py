@@ -287,6 +287,7 @@ class HonourSection:
 @dataclass(frozen=True)
 class HonourRoll:
     year: int
+    rule: AwardRule  # the unit's own (a branch under a rule of its own says so in its section)
     sections: list[HonourSection]  # branches with someone named, in the organisation's order
     unnamed: int  # earned their award but chose not to appear by name
 
@@ -319,7 +320,7 @@ async def honour_roll(unit: OrgUnit, year: int, *, members: QuerySet[Member] | N
     labels = await _labels_below(unit, branches)
     sections = [HonourSection(labels[branch.id], rule_of[branch.id], named[branch.id])
                 for branch in branches if named[branch.id]]
-    return HonourRoll(year, sections, unnamed)
+    return HonourRoll(year, most_specific(known_rules, unit.path), sections, unnamed)
 
 
 async def _labels_below(unit: OrgUnit, branches: list[OrgUnit]) -> dict[int, str]:

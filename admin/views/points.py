@@ -447,6 +447,5 @@ async def honour_roll_page(request: web.Request) -> web.StreamResponse:
     unit = scope.org if unit_id is None else await scope.org_unit(unit_id)
     roll = await honour_roll(unit, _chosen_year(request), members=scope.members())
     return render(request, "points/honour_roll.html", {
-        "roll": roll, "rule": most_specific(await rules(), unit.path),
-        "unit_name": await unit.full_name(" "), "today": local_today().isoformat(),
+        "roll": roll, "unit_name": await unit.full_name(" "), "today": local_today().isoformat(),
     })
