@@ -21,7 +21,7 @@ from tortoise.queryset import QuerySet
 from locales import N_
 from models import audit
 from models.admins import Role
-from models.clock import current_year, local_today
+from models.clock import local_today
 from models.errors import NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
@@ -199,6 +199,11 @@ async def create_rule(scope, org_id: int, *, name: str, threshold: str | int) ->
 # ---------------------------------------------------------------- members' standing
 
 
+def year_is_over(year: int) -> bool:
+    """The award's calendar year has ended (in TIMEZONE): its counts are final."""
+    return local_today() > date(year, 12, 31)
+
+
 @dataclass(frozen=True)
 class Standing:
     year: int
@@ -214,13 +219,9 @@ class Standing:
         return self.rule.needed(self.total)
 
     @property
-    def period_end(self) -> date:
-        return date(self.year, 12, 31)
-
-    @property
     def is_over(self) -> bool:
         """The period has ended: the count is final."""
-        return local_today() > self.period_end
+        return year_is_over(self.year)
 
 
 async def standing(member: Member, year: int) -> Standing:
@@ -294,7 +295,7 @@ class HonourRoll:
     @property
     def is_final(self) -> bool:
         """The year is over: nobody joins the roll any more."""
-        return self.year < current_year()
+        return year_is_over(self.year)
 
 
 async def honour_roll(unit: OrgUnit, year: int, *, members: QuerySet[Member] | None = None) -> HonourRoll:
