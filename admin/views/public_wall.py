@@ -12,7 +12,8 @@ import hmac
 
 from aiohttp import web
 
-from admin.keys import LOCALE, SECRET_KEY, SETTINGS
+from admin.addresses import shared_url
+from admin.keys import LOCALE, SECRET_KEY
 from admin.templating import render
 from locales import LOCALES, N_
 from models.clock import local_today
@@ -38,12 +39,7 @@ def community_id_of(secret: bytes, token: str) -> int | None:
 
 
 def wall_url(request: web.Request, community_id: int) -> str:
-    """The absolute address to share: ADMIN_PUBLIC_URL when set, else the address in use."""
-    base = request.app[SETTINGS].admin_public_url or f"{request.scheme}://{request.host}"
-    path = request.app.router["public.wall"].url_for(
-        token=wall_token(request.app[SECRET_KEY], community_id)
-    )
-    return f"{base.rstrip('/')}{path}"
+    return shared_url(request, "public.wall", token=wall_token(request.app[SECRET_KEY], community_id))
 
 
 async def wish_wall(request: web.Request) -> web.StreamResponse:
