@@ -22,6 +22,7 @@ from admin.views import (
     community,
     dashboard,
     delivery,
+    honour_roll,
     imports,
     invites,
     members,
@@ -189,6 +190,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/wishes/{wish_id:\d+}/fulfil", wishes.fulfil, name="wish.fulfil")
     router.add_post(r"/wishes/{wish_id:\d+}/reopen", wishes.reopen, name="wish.reopen")
     router.add_get("/public/wall/{token}", public(public_wall.wish_wall), name="public.wall")
+    router.add_get("/public/honour-roll/{token}", public(honour_roll.public_honour_roll), name="public.honour_roll")
 
     c = community
     router.add_get("/community", c.registration_queue, name="community")
@@ -248,7 +250,11 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/points/awards/rules/{rule_id:\d+}", points.rule_update, name="award_rule")
     router.add_get("/points/leaderboard", points.leaderboard_page, name="leaderboard")
     router.add_get("/points/leaderboard.xlsx", points.leaderboard_export, name="leaderboard.export")
-    router.add_get("/points/honour-roll", points.honour_roll_page, name="honour_roll")
+    router.add_get("/points/honour-roll", honour_roll.honour_roll_page, name="honour_roll")
+    router.add_get("/points/honour-roll/links", honour_roll.links_page, name="honour_roll.links")
+    router.add_post("/points/honour-roll/links", honour_roll.create_link, name="honour_roll_links.create")
+    router.add_post(r"/points/honour-roll/links/{link_id:\d+}/revoke", honour_roll.revoke_link,
+                    name="honour_roll_link.revoke")
 
     router.add_get("/audit", audit.audit_list, name="audit")
     router.add_get("/audit/export.xlsx", audit.audit_export, name="audit.export")

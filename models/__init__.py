@@ -9,7 +9,7 @@ from models.awards import AwardRule
 from models.broadcasts import Broadcast
 from models.invites import Invite
 from models.members import Member, TelegramUser
-from models.notices import NoticeLink
+from models.notices import HonourRollLink, NoticeLink
 from models.org import OrgUnit, WorkUnit
 from models.outbox import OutboxMessage
 from models.pledges import Pledge, PledgeItem, PledgeProgress
@@ -26,7 +26,7 @@ __models__ = [
     OutboxMessage,
     Broadcast,
     PointCard, Wish, WishProgress, Pledge, PledgeItem, PledgeProgress,
-    NoticeLink,
+    NoticeLink, HonourRollLink,
     Registration, ServicePost, PostClaim, Team, TeamMembership, ActivitySeries, Activity, SignUp,
     ReminderSent, AwardRule, ProcessedUpdate, Report,
 ]

@@ -21,7 +21,7 @@ from models.broadcasts import Broadcast
 from models.errors import NotFound, PermissionDenied
 from models.invites import Invite
 from models.members import Member
-from models.notices import NoticeLink
+from models.notices import Link
 from models.org import OrgKind, OrgUnit
 from models.outbox import OutboxMessage
 from models.pledges import Pledge, all_years, years_of
@@ -151,11 +151,12 @@ class Scope:
             raise NotFound(N_("No such pledge in your organisation."))
         return pledge
 
-    def notice_links(self) -> QuerySet[NoticeLink]:
-        return NoticeLink.filter(branch__path__startswith=self.path)
+    def public_links(self, kind: type[Link]) -> QuerySet[Link]:
+        """Public links of ``kind`` (e.g. NoticeLink) to units in scope."""
+        return kind.filter(**{f"{kind.UNIT}__path__startswith": self.path})
 
-    async def notice_link(self, link_id: int) -> NoticeLink:
-        link = await self.notice_links().get_or_none(id=link_id)
+    async def public_link(self, kind: type[Link], link_id: int) -> Link:
+        link = await self.public_links(kind).get_or_none(id=link_id)
         if link is None:
             raise NotFound(N_("No such link in your organisation."))
         return link

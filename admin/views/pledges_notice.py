@@ -8,27 +8,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from admin.addresses import shared_url
 from admin.auth import current_scope
 from admin.forms import FormState, form_values, int_or_none, path_id, see_other
-from admin.keys import SETTINGS
 from admin.templating import render
 from admin.views.pledges import branch_options, scoped_branch, year_options
 from locales import N_
+from models import notices
 from models.clock import current_year, local_today
 from models.errors import NotFound
-from models.notices import active_link, create_notice_link, revoke_notice_link
+from models.notices import NoticeLink, active_link, create_notice_link
 from models.org import OrgUnit
 from models.pledges import items_by_kind, notice_pledges
 
 
 def notice_path(branch_id: int | str, year: int | str) -> str:
     return f"/pledges/notice?branch={branch_id}&year={year}"
-
-
-def public_url(request: web.Request, token: str) -> str:
-    """The address to share: on the panel's public address when one is configured."""
-    base = request.app[SETTINGS].admin_public_url or str(request.url.origin())
-    return f"{base.rstrip('/')}/public/notice/{token}"
 
 
 def _year(value: object) -> int:
@@ -62,8 +57,8 @@ async def notice_page(request: web.Request) -> web.StreamResponse:
             "branch": branch,
             "pledges": await notice_pledges(branch, year),
             "links": [
-                (link, public_url(request, link.token))
-                for link in await scope.notice_links()
+                (link, shared_url(request, "public.notice", token=link.token))
+                for link in await scope.public_links(NoticeLink)
                 .filter(branch_id=branch.id, year=year)
                 .select_related("created_by")
             ],
@@ -93,7 +88,7 @@ async def notice_print(request: web.Request) -> web.StreamResponse:
 
 async def public_notice(request: web.Request) -> web.StreamResponse:
     """No login: whoever has the link. A revoked or unknown token is "not found"."""
-    link = await active_link(request.match_info["token"])
+    link = await active_link(NoticeLink, request.match_info["token"])
     if link is None:
         raise NotFound(N_("This notice does not exist or its link has been withdrawn."))
     return await _notice(request, link.branch, link.year)
@@ -111,6 +106,6 @@ async def create_link(request: web.Request) -> web.StreamResponse:
 async def revoke_link(request: web.Request) -> web.StreamResponse:
     scope = current_scope(request)
     scope.require_write()
-    link = await scope.notice_link(path_id(request, "link_id"))
-    await revoke_notice_link(link, scope)
+    link = await scope.public_link(NoticeLink, path_id(request, "link_id"))
+    await notices.revoke_link(link, scope)
     return see_other(notice_path(link.branch_id, link.year) + "#links")

@@ -1,5 +1,6 @@
 """Contribution points (党员奉献积分卡) in the panel: the ledger with manual cards and revocations,
-the award list of a year with the rules, and the community leaderboards.
+the award list of a year with the rules, and the community leaderboards (the roll of honour is
+``admin.views.honour_roll``).
 
 Every record is reached through ``models.scope.Scope``; the rules live in ``models.points``
 and ``models.awards``.
@@ -7,6 +8,7 @@ and ``models.awards``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +49,6 @@ from models.awards import (
     RULE_EDITORS,
     AwardRule,
     create_rule,
-    honour_roll,
     leaderboard,
     most_specific,
     rule_scope,
@@ -57,7 +58,7 @@ from models.awards import (
     with_year_total,
 )
 from models.card_subjects import card_subjects
-from models.clock import current_year, local_today
+from models.clock import current_year
 from models.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
@@ -272,8 +273,9 @@ async def issue_card(request: web.Request) -> web.StreamResponse:
 # ---------------------------------------------------------------- the award list
 
 
-def _chosen_year(request: web.Request) -> int:
-    year = int_or_none(request.query.get("year", ""))
+def award_year(values: Mapping[str, str]) -> int:
+    """The year ``values`` (a query or a form) names: this year unless a plausible one."""
+    year = int_or_none(values.get("year", ""))
     this = current_year()
     return year if year is not None and this - 50 <= year <= this + 1 else this
 
@@ -336,7 +338,7 @@ def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
 
 async def _award_listing(request: web.Request):
     scope = current_scope(request)
-    year = _chosen_year(request)
+    year = award_year(request.query)
     rule, visible = await _chosen_rule(request)
     queryset = with_year_total(rule_scope(scope, rule), year)
     inputs = (Input("year", N_("Year"), str(year), "hidden"), Input("rule", N_("Award"), str(rule.id), "hidden"))
@@ -420,7 +422,7 @@ async def _leaderboard_unit(request: web.Request) -> tuple[OrgUnit, list[OrgUnit
 
 async def leaderboard_page(request: web.Request) -> web.StreamResponse:
     unit, communities = await _leaderboard_unit(request)
-    year = _chosen_year(request)
+    year = award_year(request.query)
     ranks = await leaderboard(unit, year, limit=100, members=current_scope(request).members())
     return render(request, "points/leaderboard.html", {
         "unit": unit, "communities": communities, "ranks": ranks, "year": year, "years": _years(year),
@@ -429,7 +431,7 @@ async def leaderboard_page(request: web.Request) -> web.StreamResponse:
 
 async def leaderboard_export(request: web.Request) -> web.StreamResponse:
     unit, _ = await _leaderboard_unit(request)
-    year = _chosen_year(request)
+    year = award_year(request.query)
     translate = gettext_of(request)
     ranks = await leaderboard(unit, year, limit=None, members=current_scope(request).members())
     header = [translate(label) for label in (N_("Rank"), MEMBER_FIELD_LABELS["name"], N_("Cards"),
@@ -437,15 +439,3 @@ async def leaderboard_export(request: web.Request) -> web.StreamResponse:
     rows = ([r.position, r.name, r.total, r.opted_out] for r in ranks)  # yes/no: see admin.excel
     today = datetime.now(request.app[SETTINGS].tz).strftime("%Y%m%d")
     return await xlsx_response(request, f"leaderboard-{unit.id}-{year}-{today}.xlsx", header, rows)
-
-
-async def honour_roll_page(request: web.Request) -> web.StreamResponse:
-    """The members of a unit in scope (``?org=``, else the user's own) who earned the award in a
-    year, on an A4 page for the notice board."""
-    scope = current_scope(request)
-    unit_id = int_or_none(request.query.get("org", ""))
-    unit = scope.org if unit_id is None else await scope.org_unit(unit_id)
-    roll = await honour_roll(unit, _chosen_year(request), members=scope.members())
-    return render(request, "points/honour_roll.html", {
-        "roll": roll, "unit_name": await unit.full_name(" "), "today": local_today().isoformat(),
-    })

@@ -11,6 +11,7 @@ from models.admins import Role
 from models.audit import Actor, AuditEntry
 from models.awards import AwardRule, default_rule, set_leaderboard_opt_out
 from models.clock import current_year, local_today
+from models.notices import HonourRollLink
 from models.points import CardSource, PointCard, award_card, issue_manual_card
 from tests import factories
 from tests.admin.conftest import csrf_token, listed_names, login, post_form, read_xlsx, zh
@@ -334,3 +335,71 @@ async def test_the_roll_of_honour_names_who_earned_the_award_branch_by_branch(as
     mine = await (await branch.get("/points/honour-roll")).text()
     assert honoured(mine) == ["七张", "六张"]
     assert "九张" not in mine and zh("{count} more members earned the award and chose not to be named.", count=1) not in mine
+
+
+async def test_a_public_link_shares_the_roll_of_honour_until_it_is_revoked(as_user, make_client, org):
+    await give(org.nanyuan_1, await factories.member(org.nanyuan_1, "七张", phone="13812345678"), 7)
+    shy = await factories.member(org.nanyuan_2, "不愿具名")
+    await give(org.nanyuan_2, shy, 8)
+    await set_leaderboard_opt_out(shy, True)
+    await give(org.xinfeng_1, await factories.member(org.xinfeng_1, "新风八张"), 8)
+
+    community = await as_user("nanyuan")
+    leaderboard_page = await (await community.get("/points/leaderboard")).text()
+    share = f"/points/honour-roll/links?org={org.nanyuan.id}&year={YEAR}"
+    assert f'href="{share.replace("&", "&amp;")}"' in leaderboard_page
+    awards_page = await (await community.get("/points/awards", params={"org": str(org.nanyuan_2.id)})).text()
+    assert f'href="/points/honour-roll/links?org={org.nanyuan_2.id}&amp;year={YEAR}"' in awards_page
+    page = await (await community.get(share)).text()
+    assert zh("No public link yet.") in page
+
+    created = await post_form(community, share, "/points/honour-roll/links",
+                              {"org": str(org.nanyuan.id), "year": str(YEAR)})
+    assert created.status == 303 and created.headers["Location"] == share + "#links"
+    link = await HonourRollLink.get(unit_id=org.nanyuan.id, year=YEAR)
+    address = f"/public/honour-roll/{link.token}"
+    assert f"{address}\"" in await (await community.get(share)).text()
+    assert await AuditEntry.filter(action="honour_roll_link.create", object_id=str(link.id)).count() == 1
+
+    public = await make_client()  # nobody logged in
+    response = await public.get(address, allow_redirects=False)
+    assert response.status == 200
+    roll = await response.text()
+    assert honoured(roll) == ["七张"]  # the unit's roll: not 新风社区's member
+    assert zh("{count} more members earned the award and chose not to be named.", count=1) in roll
+    assert "不愿具名" not in roll and "13812345678" not in roll
+    assert 'class="site-nav' not in roll and "<nav" not in roll
+
+    # Another community's secretary can neither see nor revoke the link, nor share a unit out of scope.
+    xinfeng = await factories.admin("xinfeng", Role.COMMUNITY_SECRETARY, org.xinfeng)
+    assert xinfeng.username == "xinfeng"
+    other = await make_client()
+    assert (await login(other, "xinfeng")).status == 303
+    assert (await other.get(share)).status == 404
+    forged = await post_form(other, "/points/honour-roll/links", f"/points/honour-roll/links/{link.id}/revoke")
+    assert forged.status == 404
+    outside = await post_form(other, "/points/honour-roll/links", "/points/honour-roll/links",
+                              {"org": str(org.nanyuan.id), "year": str(YEAR)})
+    assert outside.status == 404
+    assert await HonourRollLink.all().count() == 1
+    # Read-only staff see the links but cannot make one.
+    staff = await as_user("staff")
+    staff_page = await (await staff.get(share)).text()
+    assert address in staff_page and "/points/honour-roll/links\"" not in staff_page
+    refused = await post_form(staff, share, "/points/honour-roll/links", {"org": str(org.nanyuan.id), "year": str(YEAR)})
+    assert refused.status == 403
+    no_token = await community.post("/points/honour-roll/links", data={"org": str(org.nanyuan.id), "year": str(YEAR)},
+                                    allow_redirects=False)
+    assert no_token.status == 403  # CSRF
+    assert await HonourRollLink.all().count() == 1
+
+    revoked = await post_form(community, share, f"/points/honour-roll/links/{link.id}/revoke")
+    assert revoked.status == 303
+    assert await AuditEntry.filter(action="honour_roll_link.revoke", object_id=str(link.id)).count() == 1
+    gone = await public.get(address, allow_redirects=False)
+    assert gone.status == 404
+    assert zh("This roll of honour does not exist or its link has been withdrawn.") in await gone.text()
+    assert "七张" not in await gone.text()
+    again = await post_form(community, share, f"/points/honour-roll/links/{link.id}/revoke")
+    assert again.status == 400 and zh("This link has already been revoked.") in await again.text()
+    assert (await public.get("/public/honour-roll/not-a-token", allow_redirects=False)).status == 404

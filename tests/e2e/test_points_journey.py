@@ -1,5 +1,6 @@
 """In Chromium: at the end of the year a secretary picks a community on the leaderboard, opens
-its roll of honour (光荣榜) and prints it: one A4 page, the award earner named."""
+its roll of honour (光荣榜) and prints it: one A4 page, the award earner named. Then shares it
+by a public link, which opens in a browser that is not logged in."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def zh(message: str, **params: object) -> str:
     return gettext("zh_Hans", message).format(**params)
 
 
-async def test_the_roll_of_honour_of_a_community_prints_on_one_a4_page(product, page):
+async def test_the_roll_of_honour_of_a_community_prints_on_one_a4_page_and_is_shared(product, page, browser):
     admin = await log_in_first_admin(page, product)
     await page.goto(f"{admin}/points/leaderboard")
     await page.select_option("select[name=community]", label="南园社区")
@@ -35,3 +36,15 @@ async def test_the_roll_of_honour_of_a_community_prints_on_one_a4_page(product, 
     await roll.emulate_media(media="print")
     pdf = await roll.pdf(format="A4")
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+
+    await roll.close()
+    await page.click(f"a:text('{zh('Share the roll of honour')}')")
+    await page.click(f"#links button:text('{zh('Create a public link')}')")
+    address = await page.input_value("#links input.copy")
+    assert re.fullmatch(rf"{re.escape(product.admin_url.rstrip('/'))}/public/honour-roll/[\w-]+", address), address
+
+    stranger = await browser.new_context()  # no session: whoever the link was sent to
+    shared = await stranger.new_page()
+    await shared.goto(address)
+    assert await shared.locator(".honour-name").all_inner_texts() == [AWARD_EARNER]
+    await stranger.close()
