@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from models.clock import current_year
 from models.errors import DomainError
 from models.membership import FieldErrors
 from models.org import OrgUnit
@@ -62,6 +63,17 @@ def field_errors(error: DomainError, gettext: Callable[[str], str]) -> dict[str,
 
 # The largest value of an IntField (PostgreSQL ``integer``): ids and every number a form takes.
 MAX_INT = 2**31 - 1
+
+
+YEARS_SHOWN_BACK = 50
+
+
+def shown_year(value: object) -> int:
+    """The year a page is asked to show (``?year=``, a form's year): this year unless the
+    value is one of the last ``YEARS_SHOWN_BACK`` years or next year."""
+    year = int_or_none(value)
+    this = current_year()
+    return year if year is not None and this - YEARS_SHOWN_BACK <= year <= this + 1 else this
 
 
 def int_or_none(value: object) -> int | None:

@@ -13,9 +13,8 @@ from tortoise.queryset import QuerySet
 
 from admin.addresses import shared_url
 from admin.auth import current_scope
-from admin.forms import form_values, int_or_none, path_id, see_other
+from admin.forms import form_values, int_or_none, path_id, see_other, shown_year
 from admin.templating import render
-from admin.views.points import award_year
 from locales import N_
 from models import notices
 from models.awards import honour_roll
@@ -49,7 +48,7 @@ async def _roll(request: web.Request, unit: OrgUnit, year: int,
 async def honour_roll_page(request: web.Request) -> web.StreamResponse:
     """The roll of a unit in scope (``?org=``, else the user's own) for ``?year=``, to print."""
     unit = await _unit(request, request.query.get("org"))
-    return await _roll(request, unit, award_year(request.query), current_scope(request).members())
+    return await _roll(request, unit, shown_year(request.query.get("year")), current_scope(request).members())
 
 
 async def public_honour_roll(request: web.Request) -> web.StreamResponse:
@@ -64,7 +63,7 @@ async def links_page(request: web.Request) -> web.StreamResponse:
     """The public links to a unit's roll of a year: copy, revoke, or create one."""
     scope = current_scope(request)
     unit = await _unit(request, request.query.get("org"))
-    year = award_year(request.query)
+    year = shown_year(request.query.get("year"))
     links = (await scope.public_links(HonourRollLink)
              .filter(unit_id=unit.id, year=year).select_related("created_by"))
     return render(request, "points/honour_roll_links.html", {
@@ -78,7 +77,7 @@ async def create_link(request: web.Request) -> web.StreamResponse:
     scope.require_write()
     values = form_values(await request.post(), ("org", "year"))
     unit = await _unit(request, values["org"])
-    link = await create_honour_roll_link(unit, award_year(values), scope)
+    link = await create_honour_roll_link(unit, shown_year(values["year"]), scope)
     return see_other(links_path(unit.id, link.year) + "#links")
 
 

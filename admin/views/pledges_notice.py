@@ -10,12 +10,12 @@ from aiohttp import web
 
 from admin.addresses import shared_url
 from admin.auth import current_scope
-from admin.forms import FormState, form_values, int_or_none, path_id, see_other
+from admin.forms import FormState, form_values, path_id, see_other, shown_year
 from admin.templating import render
 from admin.views.pledges import branch_options, scoped_branch, year_options
 from locales import N_
 from models import notices
-from models.clock import current_year, local_today
+from models.clock import local_today
 from models.errors import NotFound
 from models.notices import NoticeLink, active_link, create_notice_link
 from models.org import OrgUnit
@@ -24,11 +24,6 @@ from models.pledges import items_by_kind, notice_pledges
 
 def notice_path(branch_id: int | str, year: int | str) -> str:
     return f"/pledges/notice?branch={branch_id}&year={year}"
-
-
-def _year(value: object) -> int:
-    year = int_or_none(value)
-    return year if year is not None and 2000 <= year <= 2100 else current_year()
 
 
 async def notice_page(request: web.Request) -> web.StreamResponse:
@@ -40,7 +35,7 @@ async def notice_page(request: web.Request) -> web.StreamResponse:
     )
     values = {
         "branch": request.query.get("branch", default_branch),
-        "year": str(_year(request.query.get("year"))),
+        "year": str(shown_year(request.query.get("year"))),
     }
     context = {
         "form": FormState(values),
@@ -83,7 +78,7 @@ async def _notice(request: web.Request, branch: OrgUnit, year: int) -> web.Respo
 async def notice_print(request: web.Request) -> web.StreamResponse:
     """The notice itself, as the public sees it, for a secretary to print."""
     branch = await scoped_branch(current_scope(request), request.query.get("branch"))
-    return await _notice(request, branch, _year(request.query.get("year")))
+    return await _notice(request, branch, shown_year(request.query.get("year")))
 
 
 async def public_notice(request: web.Request) -> web.StreamResponse:
@@ -99,7 +94,7 @@ async def create_link(request: web.Request) -> web.StreamResponse:
     scope.require_write()
     values = form_values(await request.post(), ("branch", "year"))
     branch = await scoped_branch(scope, values["branch"])
-    link = await create_notice_link(branch, _year(values["year"]), scope)
+    link = await create_notice_link(branch, shown_year(values["year"]), scope)
     return see_other(notice_path(branch.id, link.year) + "#links")
 
 

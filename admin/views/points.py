@@ -8,7 +8,6 @@ and ``models.awards``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from admin.forms import (
     int_or_none,
     path_id,
     see_other,
+    shown_year,
 )
 from admin.i18n import gettext_of
 from admin.keys import SETTINGS
@@ -273,13 +273,6 @@ async def issue_card(request: web.Request) -> web.StreamResponse:
 # ---------------------------------------------------------------- the award list
 
 
-def award_year(values: Mapping[str, str]) -> int:
-    """The year ``values`` (a query or a form) names: this year unless a plausible one."""
-    year = int_or_none(values.get("year", ""))
-    this = current_year()
-    return year if year is not None and this - 50 <= year <= this + 1 else this
-
-
 async def _chosen_rule(request: web.Request) -> tuple[AwardRule, list[AwardRule]]:
     scope = current_scope(request)
     visible = [rule for rule in await rules()
@@ -338,7 +331,7 @@ def _award_list(request: web.Request, rule: AwardRule, year: int) -> ListSpec:
 
 async def _award_listing(request: web.Request):
     scope = current_scope(request)
-    year = award_year(request.query)
+    year = shown_year(request.query.get("year"))
     rule, visible = await _chosen_rule(request)
     queryset = with_year_total(rule_scope(scope, rule), year)
     inputs = (Input("year", N_("Year"), str(year), "hidden"), Input("rule", N_("Award"), str(rule.id), "hidden"))
@@ -422,7 +415,7 @@ async def _leaderboard_unit(request: web.Request) -> tuple[OrgUnit, list[OrgUnit
 
 async def leaderboard_page(request: web.Request) -> web.StreamResponse:
     unit, communities = await _leaderboard_unit(request)
-    year = award_year(request.query)
+    year = shown_year(request.query.get("year"))
     ranks = await leaderboard(unit, year, limit=100, members=current_scope(request).members())
     return render(request, "points/leaderboard.html", {
         "unit": unit, "communities": communities, "ranks": ranks, "year": year, "years": _years(year),
@@ -431,7 +424,7 @@ async def leaderboard_page(request: web.Request) -> web.StreamResponse:
 
 async def leaderboard_export(request: web.Request) -> web.StreamResponse:
     unit, _ = await _leaderboard_unit(request)
-    year = award_year(request.query)
+    year = shown_year(request.query.get("year"))
     translate = gettext_of(request)
     ranks = await leaderboard(unit, year, limit=None, members=current_scope(request).members())
     header = [translate(label) for label in (N_("Rank"), MEMBER_FIELD_LABELS["name"], N_("Cards"),
