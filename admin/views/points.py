@@ -340,15 +340,7 @@ async def _award_listing(request: web.Request):
 
 
 async def award_list(request: web.Request) -> web.StreamResponse:
-    listing, rule, visible, year = await _award_listing(request)
-    scope = current_scope(request)
-    return render(request, "points/awards.html", {
-        "listing": listing, "page": await listing.page(), "rule": rule, "rules": visible,
-        "year": year, "years": _years(year),
-        "can_edit": not scope.read_only and scope.user.role in RULE_EDITORS,
-        "rule_form": FormState({"name": rule.name, "threshold": str(rule.threshold)}),
-        "new_rule_form": FormState(), "units": await _rule_units(request),
-    })
+    return await _awards_page(request)
 
 
 async def award_export(request: web.Request) -> web.StreamResponse:
@@ -362,15 +354,19 @@ async def _rule_units(request: web.Request) -> list[Option]:
     return [Option(str(u.id), "\u00a0" * 3 * (u.depth - scope.org.depth) + u.name) for u in units]
 
 
-async def _awards_with_errors(request: web.Request, *, rule_form: FormState | None = None,
-                              new_rule_form: FormState | None = None) -> web.Response:
+async def _awards_page(request: web.Request, *, rule_form: FormState | None = None,
+                       new_rule_form: FormState | None = None, status: int = 200) -> web.Response:
     listing, rule, visible, year = await _award_listing(request)
+    scope = current_scope(request)
+    # The roll of honour of the unit the list is filtered to (else the user's own).
+    roll_query = ({"org": org} if (org := request.query.get("org")) else {}) | {"year": year}
     return render(request, "points/awards.html", {
         "listing": listing, "page": await listing.page(), "rule": rule, "rules": visible,
-        "year": year, "years": _years(year), "can_edit": True,
+        "year": year, "years": _years(year), "roll_query": roll_query,
+        "can_edit": not scope.read_only and scope.user.role in RULE_EDITORS,
         "rule_form": rule_form or FormState({"name": rule.name, "threshold": str(rule.threshold)}),
         "new_rule_form": new_rule_form or FormState(), "units": await _rule_units(request),
-    }, status=422)
+    }, status=status)
 
 
 async def rule_update(request: web.Request) -> web.StreamResponse:
@@ -380,7 +376,8 @@ async def rule_update(request: web.Request) -> web.StreamResponse:
     try:
         await update_rule(scope, rule_id, name=values["name"], threshold=values["threshold"])
     except ValidationError as error:
-        return await _awards_with_errors(request, rule_form=FormState(values, field_errors(error, gettext_of(request))))
+        return await _awards_page(
+            request, status=422, rule_form=FormState(values, field_errors(error, gettext_of(request))))
     return see_other(f"/points/awards?rule={rule_id}")
 
 
@@ -390,8 +387,8 @@ async def rule_create(request: web.Request) -> web.StreamResponse:
     try:
         rule = await create_rule(scope, values["org"], name=values["name"], threshold=values["threshold"])
     except ValidationError as error:
-        return await _awards_with_errors(
-            request, new_rule_form=FormState(values, field_errors(error, gettext_of(request))))
+        return await _awards_page(
+            request, status=422, new_rule_form=FormState(values, field_errors(error, gettext_of(request))))
     return see_other(f"/points/awards?rule={rule.id}")
 
 
