@@ -35,7 +35,7 @@ from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.registration import member_communities
 from models.teams import MembershipStatus, Team, TeamMembership, is_active_member, require_organiser
-from models.text import clean_text
+from models.text import clean_text, too_long
 
 if TYPE_CHECKING:
     from models.scope import Scope
@@ -190,8 +190,7 @@ def clean_capacity(capacity: int | None) -> int | None:
 def clean_description(description: str) -> str:
     description = description.strip()
     if len(description) > DESCRIPTION_MAX:
-        raise ValidationError(N_("At most {count} characters."), field="description",
-                              count=DESCRIPTION_MAX)
+        raise too_long(description, DESCRIPTION_MAX, "description")
     return description
 
 

@@ -20,6 +20,7 @@ from models.members import (
     MemberType,
 )
 from models.org import OrgKind, OrgUnit, WorkUnit, get_or_create_work_unit, resolve_org_path
+from models.text import too_long
 
 FIELDS = (
     "name", "phone", "branch", "residence_community", "building_unit", "work_unit",
@@ -134,9 +135,7 @@ async def clean_member(values: Mapping[str, object], scope=None, *,
     if not name:
         errors["name"] = ValidationError(N_("The name is required."), field="name")
     elif len(name) > NAME_MAX:
-        errors["name"] = ValidationError(
-            N_("At most {count} characters."), field="name", count=NAME_MAX
-        )
+        errors["name"] = too_long(name, NAME_MAX, "name")
 
     phone = _text(values, "phone") or None
     if phone and not PHONE_RE.match(phone):
@@ -207,7 +206,7 @@ async def clean_member(values: Mapping[str, object], scope=None, *,
     for key, limit in (("building_unit", 64), ("work_unit", 150), ("occupation", 64), ("skills", TEXT_MAX)):
         texts[key] = _text(values, key)
         if len(texts[key]) > limit:
-            errors[key] = ValidationError(N_("At most {count} characters."), field=key, count=limit)
+            errors[key] = too_long(texts[key], limit, key)
 
     if errors:
         raise FieldErrors(errors)

@@ -19,7 +19,7 @@ def clean_text(text: str | None, limit: int, field: str) -> str:
     if not text.translate(_INVISIBLE).strip():
         raise ValidationError(N_("Please write something."), field=field)
     if len(text) > limit:
-        raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
+        raise too_long(text, limit, field)
     return text
 
 
@@ -27,8 +27,15 @@ def clean_optional_text(text: str | None, limit: int, field: str) -> str:
     """Stripped ``text`` that may be empty; a ValidationError on ``field`` when over ``limit``."""
     text = (text or "").strip()
     if len(text) > limit:
-        raise ValidationError(N_("At most {count} characters."), field=field, count=limit)
+        raise too_long(text, limit, field)
     return text
+
+
+def too_long(text: str, limit: int, field: str) -> ValidationError:
+    """The error for ``text`` over ``limit`` characters. It says how long the text is: someone
+    who typed a long message on a phone then knows how much to cut."""
+    return ValidationError(N_("At most {count} characters; this has {length}."), field=field,
+                           count=limit, length=len(text))
 
 
 def shortened(text: str, limit: int) -> str:

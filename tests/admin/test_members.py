@@ -215,6 +215,20 @@ async def test_add_member_shows_errors_next_to_fields_and_saves_nothing(as_user,
     assert await Member.all().count() == 0
 
 
+async def test_an_over_long_field_says_how_long_it_is_and_keeps_the_text(as_user, org):
+    client = await as_user("branch1")
+    occupation = "木" * 70
+    response = await post_form(client, "/members/new", "/members/new", {
+        "name": "张三", "branch": str(org.nanyuan_1.id), "member_type": "retired", "occupation": occupation,
+    })
+    assert response.status == 422
+    html = await response.text()
+    assert _field_error(html, "occupation") == zh(
+        "At most {count} characters; this has {length}.", count=64, length=70)
+    assert f'value="{occupation}"' in html
+    assert await Member.all().count() == 0
+
+
 async def test_branch_outside_the_scope_is_refused(as_user, org):
     client = await as_user("branch1")
     response = await post_form(

@@ -28,6 +28,7 @@ from models.wishes import (
     withdraw_wish,
 )
 from tests import factories
+from tests.admin.conftest import zh
 
 RESIDENT_NAME = "王阿姨"
 RESIDENT_PHONE = "13912345678"
@@ -321,7 +322,9 @@ async def test_form_refuses_bad_input_and_keeps_its_place(harness, org):
     await harness.client.send_voice(8041)
     assert "文字" in (await harness.client.wait_for_bot_message(8041))["text"]
     assert "请填写" in (await harness.say(8041, "\u3164"))["text"]  # looks blank
-    assert "500" in (await harness.say(8041, "长" * 501))["text"]
+    # How long the text is, against the limit: the member knows how much to cut.
+    assert zh("At most {count} characters; this has {length}.", count=500, length=501) in (
+        await harness.say(8041, "长" * 501))["text"]
 
     assert "哪一类" in (await harness.say(8041, "字" * 500))["text"]  # the limit itself is fine
     assert "按钮" in (await harness.say(8041, "便民利民"))["text"]  # a button step wants a button
@@ -330,7 +333,7 @@ async def test_form_refuses_bad_input_and_keeps_its_place(harness, org):
     assert "电话号码" in (await harness.say(8041, "打我手机"))["text"]
     kept, asked = await say_twice(harness, 8041, "+86 139-1234-5678")
     assert "+86 139-1234-5678" in kept["text"] and "称呼" in asked["text"]
-    assert "最多 50" in (await harness.say(8041, "名" * 51))["text"]
+    assert "最多 50 个字，现有 51 个字。" in (await harness.say(8041, "名" * 51))["text"]
     summary = await harness.say(8041, "<b>王</b>")
     assert "<b>王</b>" in summary["text"]  # escaped by the bot, so shown literally
     assert "不确定" in summary["text"]
