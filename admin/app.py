@@ -34,6 +34,7 @@ from admin.views import (
     points,
     public_wall,
     reports,
+    shared_links,
     wishes,
 )
 from admin.views.health import setup_ops
@@ -255,6 +256,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/points/honour-roll/links", honour_roll.create_link, name="honour_roll_links.create")
     router.add_post(r"/points/honour-roll/links/{link_id:\d+}/revoke", honour_roll.revoke_link,
                     name="honour_roll_link.revoke")
+    router.add_get(shared_links.PATH, shared_links.shared_links_page, name="shared_links")
 
     router.add_get("/audit", audit.audit_list, name="audit")
     router.add_get("/audit/export.xlsx", audit.audit_export, name="audit.export")

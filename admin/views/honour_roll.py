@@ -14,6 +14,7 @@ from tortoise.queryset import QuerySet
 from admin.addresses import shared_url
 from admin.auth import current_scope
 from admin.forms import form_values, int_or_none, path_id, see_other, shown_year
+from admin.security import local_path
 from admin.templating import render
 from locales import N_
 from models import notices
@@ -86,4 +87,5 @@ async def revoke_link(request: web.Request) -> web.StreamResponse:
     scope.require_write()
     link = await scope.public_link(HonourRollLink, path_id(request, "link_id"))
     await notices.revoke_link(link, scope)
-    return see_other(links_path(link.unit_id, link.year) + "#links")
+    back = (await request.post()).get("next")  # e.g. the overview of every link in use
+    return see_other(local_path(back, links_path(link.unit_id, link.year) + "#links"))

@@ -11,6 +11,7 @@ from aiohttp import web
 from admin.addresses import shared_url
 from admin.auth import current_scope
 from admin.forms import FormState, form_values, path_id, see_other, shown_year
+from admin.security import local_path
 from admin.templating import render
 from admin.views.pledges import branch_options, scoped_branch, year_options
 from locales import N_
@@ -103,4 +104,5 @@ async def revoke_link(request: web.Request) -> web.StreamResponse:
     scope.require_write()
     link = await scope.public_link(NoticeLink, path_id(request, "link_id"))
     await notices.revoke_link(link, scope)
-    return see_other(notice_path(link.branch_id, link.year) + "#links")
+    back = (await request.post()).get("next")  # e.g. the overview of every link in use
+    return see_other(local_path(back, notice_path(link.branch_id, link.year) + "#links"))
