@@ -35,7 +35,7 @@ from models.members import Member
 from models.org import OrgKind, OrgUnit
 from models.registration import member_communities
 from models.teams import MembershipStatus, Team, TeamMembership, is_active_member, require_organiser
-from models.text import clean_text, too_long
+from models.text import clean_optional_text, clean_text
 
 if TYPE_CHECKING:
     from models.scope import Scope
@@ -188,10 +188,7 @@ def clean_capacity(capacity: int | None) -> int | None:
 
 
 def clean_description(description: str) -> str:
-    description = description.strip()
-    if len(description) > DESCRIPTION_MAX:
-        raise too_long(description, DESCRIPTION_MAX, "description")
-    return description
+    return clean_optional_text(description, DESCRIPTION_MAX, "description")
 
 
 def check_team(community: OrgUnit, team: Team | None) -> None:

@@ -27,7 +27,7 @@ from models.clock import local_today
 from models.errors import DomainError, Label, NotFound, PermissionDenied, ValidationError
 from models.members import Member
 from models.org import OrgKind, OrgUnit
-from models.text import clean_text, too_long
+from models.text import clean_optional_text, clean_text
 
 ITEM_TEXT_MAX = 500
 MAX_ITEMS = 12
@@ -436,12 +436,11 @@ async def assess(pledge: Pledge, scope, *, grade: Grade, satisfaction_score: int
     await _require_reviewer(pledge, scope)
     if not isinstance(satisfaction_score, int) or not 0 <= satisfaction_score <= 100:
         raise ValidationError(N_("Enter a percentage from 0 to 100."), field="satisfaction_score")
-    if len(comment) > COMMENT_MAX:
-        raise too_long(comment, COMMENT_MAX, "comment")
+    comment = clean_optional_text(comment, COMMENT_MAX, "comment")
     return await _transition(
         pledge, (PledgeStatus.PUBLISHED, PledgeStatus.HALF_YEAR_REVIEWED), audit.Actor(admin=scope.user),
         "pledge.assess", status=PledgeStatus.ASSESSED, grade=Grade(grade),
-        satisfaction_score=satisfaction_score, assessment_comment=comment.strip(), assessed_at=datetime.now(UTC),
+        satisfaction_score=satisfaction_score, assessment_comment=comment, assessed_at=datetime.now(UTC),
     )
 
 

@@ -33,7 +33,7 @@ from models import audit
 from models.errors import DomainError, Label, PermissionDenied, ValidationError
 from models.members import Member, MemberType, related
 from models.org import OrgKind, OrgUnit
-from models.text import clean_text, too_long
+from models.text import clean_optional_text, clean_text
 from models.wishes import WishCategory
 
 if TYPE_CHECKING:
@@ -119,9 +119,7 @@ async def register(
         raise DomainError(N_("Reporting to a community is for in-service members."))
     if community.kind != OrgKind.COMMUNITY:
         raise ValidationError(N_("Choose a community."), field="community")
-    skills = skills.strip()
-    if len(skills) > SKILLS_MAX:
-        raise too_long(skills, SKILLS_MAX, "skills")
+    skills = clean_optional_text(skills, SKILLS_MAX, "skills")
     kinds = clean_service_kinds(service_kinds)
     try:
         async with in_transaction():
