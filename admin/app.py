@@ -138,7 +138,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/pledges/notice", pledges_notice.notice_page, name="pledges.notice")
     router.add_get("/pledges/notice/print", pledges_notice.notice_print, name="pledges.notice_print")
     router.add_post("/pledges/notice/links", pledges_notice.create_link, name="notice_links.create")
-    router.add_post(r"/pledges/notice/links/{link_id:\d+}/revoke", pledges_notice.revoke_link, name="notice_link.revoke")
+    router.add_post(r"/pledges/notice/links/{link_id:\d+}/revoke", shared_links.revoke_view(shared_links.NOTICE),
+                    name="notice_link.revoke")
     router.add_get(r"/pledges/{pledge_id:\d+}", pledges.pledge_detail, name="pledge")
     router.add_get(r"/pledges/{pledge_id:\d+}/items", pledges.items_page, name="pledge.items")
     router.add_post(r"/pledges/{pledge_id:\d+}/items", pledges.add_item_view)
@@ -254,7 +255,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/points/honour-roll", honour_roll.honour_roll_page, name="honour_roll")
     router.add_get("/points/honour-roll/links", honour_roll.links_page, name="honour_roll.links")
     router.add_post("/points/honour-roll/links", honour_roll.create_link, name="honour_roll_links.create")
-    router.add_post(r"/points/honour-roll/links/{link_id:\d+}/revoke", honour_roll.revoke_link,
+    router.add_post(r"/points/honour-roll/links/{link_id:\d+}/revoke", shared_links.revoke_view(shared_links.HONOUR_ROLL),
                     name="honour_roll_link.revoke")
     router.add_get(shared_links.PATH, shared_links.shared_links_page, name="shared_links")
 

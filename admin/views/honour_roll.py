@@ -13,11 +13,9 @@ from tortoise.queryset import QuerySet
 
 from admin.addresses import shared_url
 from admin.auth import current_scope
-from admin.forms import form_values, int_or_none, path_id, see_other, shown_year
-from admin.security import local_path
+from admin.forms import form_values, int_or_none, see_other, shown_year
 from admin.templating import render
 from locales import N_
-from models import notices
 from models.awards import honour_roll
 from models.clock import local_today
 from models.errors import NotFound
@@ -81,11 +79,3 @@ async def create_link(request: web.Request) -> web.StreamResponse:
     link = await create_honour_roll_link(unit, shown_year(values["year"]), scope)
     return see_other(links_path(unit.id, link.year) + "#links")
 
-
-async def revoke_link(request: web.Request) -> web.StreamResponse:
-    scope = current_scope(request)
-    scope.require_write()
-    link = await scope.public_link(HonourRollLink, path_id(request, "link_id"))
-    await notices.revoke_link(link, scope)
-    back = (await request.post()).get("next")  # e.g. the overview of every link in use
-    return see_other(local_path(back, links_path(link.unit_id, link.year) + "#links"))

@@ -10,12 +10,10 @@ from aiohttp import web
 
 from admin.addresses import shared_url
 from admin.auth import current_scope
-from admin.forms import FormState, form_values, path_id, see_other, shown_year
-from admin.security import local_path
+from admin.forms import FormState, form_values, see_other, shown_year
 from admin.templating import render
 from admin.views.pledges import branch_options, scoped_branch, year_options
 from locales import N_
-from models import notices
 from models.clock import local_today
 from models.errors import NotFound
 from models.notices import NoticeLink, active_link, create_notice_link
@@ -98,11 +96,3 @@ async def create_link(request: web.Request) -> web.StreamResponse:
     link = await create_notice_link(branch, shown_year(values["year"]), scope)
     return see_other(notice_path(branch.id, link.year) + "#links")
 
-
-async def revoke_link(request: web.Request) -> web.StreamResponse:
-    scope = current_scope(request)
-    scope.require_write()
-    link = await scope.public_link(NoticeLink, path_id(request, "link_id"))
-    await notices.revoke_link(link, scope)
-    back = (await request.post()).get("next")  # e.g. the overview of every link in use
-    return see_other(local_path(back, notice_path(link.branch_id, link.year) + "#links"))

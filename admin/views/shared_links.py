@@ -8,18 +8,21 @@ is for the question those cannot answer: what have we shared, all told?
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from admin.addresses import shared_url
 from admin.auth import current_scope
+from admin.forms import path_id, see_other
+from admin.security import local_path
 from admin.templating import render
 from admin.views.honour_roll import links_path
 from admin.views.members import branch_label
 from admin.views.pledges_notice import notice_path
 from locales import N_
+from models import notices
 from models.notices import HonourRollLink, NoticeLink, PublicLink
 
 PATH = "/shared-links"
@@ -36,10 +39,25 @@ class SharedPage:
     manage_path: Callable[[int, int], str]  # (unit id, year) -> the page where its links are made
 
 
-SHARED_PAGES = (
-    SharedPage(NoticeLink, N_("Public notice"), "public.notice", "notice_link.revoke", notice_path),
-    SharedPage(HonourRollLink, N_("Roll of honour"), "public.honour_roll", "honour_roll_link.revoke", links_path),
-)
+NOTICE = SharedPage(NoticeLink, N_("Public notice"), "public.notice", "notice_link.revoke", notice_path)
+HONOUR_ROLL = SharedPage(HonourRollLink, N_("Roll of honour"), "public.honour_roll", "honour_roll_link.revoke",
+                         links_path)
+SHARED_PAGES = (NOTICE, HONOUR_ROLL)
+
+
+def revoke_view(page: SharedPage) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The revoke button of ``page``'s links: back to ``next`` (the overview sends itself)
+    when it is a path on this site, else to where the link is managed."""
+
+    async def revoke(request: web.Request) -> web.StreamResponse:
+        scope = current_scope(request)
+        scope.require_write()
+        link = await scope.public_link(page.kind, path_id(request, "link_id"))
+        await notices.revoke_link(link, scope)
+        back = (await request.post()).get("next")
+        return see_other(local_path(back, page.manage_path(link.org_id, link.year) + "#links"))
+
+    return revoke
 
 
 @dataclass(frozen=True)
